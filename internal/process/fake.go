@@ -1,0 +1,90 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Fake is a Runner for tests. It answers only the commands it was told to
+// expect and reports every other call as an error, so a test fails on an
+// unexpected command instead of running it.
+type Fake struct {
+	mu       sync.Mutex
+	expected []fakeReply
+	calls    []Command
+}
+
+type fakeReply struct {
+	prefix []string
+	stdout string
+	err    error
+	used   bool
+}
+
+var _ Runner = (*Fake)(nil)
+
+// Expect makes commands whose arguments start with prefix answer stdout and
+// err. Several expectations may match; the first unused one wins, then the
+// last one is reused.
+func (f *Fake) Expect(prefix []string, stdout string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expected = append(f.expected, fakeReply{prefix: prefix, stdout: stdout, err: err})
+}
+
+// Run implements Runner.
+func (f *Fake) Run(ctx context.Context, c Command) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, c)
+	var match *fakeReply
+	for i := range f.expected {
+		r := &f.expected[i]
+		if hasPrefix(c.Args, r.prefix) {
+			match = r
+			if !r.used {
+				break
+			}
+		}
+	}
+	if match == nil {
+		return nil, fmt.Errorf("process.Fake: unexpected command: %s", QuoteArgs(c.Args))
+	}
+	match.used = true
+	return []byte(match.stdout), match.err
+}
+
+// Calls returns the commands run so far.
+func (f *Fake) Calls() []Command {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Command(nil), f.calls...)
+}
+
+// Unused lists the expectations that no command matched, for a test to
+// fail on.
+func (f *Fake) Unused() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, r := range f.expected {
+		if !r.used {
+			out = append(out, strings.Join(r.prefix, " "))
+		}
+	}
+	return out
+}
+
+func hasPrefix(args, prefix []string) bool {
+	if len(prefix) > len(args) {
+		return false
+	}
+	for i := range prefix {
+		if args[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
