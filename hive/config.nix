@@ -1,0 +1,21 @@
+# Evaluates a deployment's hive.nix into the inventory (see the README and
+# `go doc ./internal/inventory Inventory`), without evaluating or building
+# any system's configuration:
+#
+#   nix-instantiate --eval --strict --json HIVE/config.nix \
+#     --argstr hiveFile /abs/path/hive.nix --argstr deployment /abs/path
+{ hiveFile, deployment }:
+let
+  lib = import ./lib.nix { file = baseNameOf hiveFile; };
+  raw = import hiveFile;
+  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" ]
+    (if builtins.isAttrs raw then raw
+     else lib.fail "top level" "hive.nix must evaluate to an attribute set { systems = ...; instances = ...; }, got ${lib.describe raw}");
+  paths = import ./paths.nix { inherit lib hive deployment; };
+  systems = import ./systems.nix { inherit lib hive paths deployment; };
+  rest = import ./instances.nix { inherit lib hive systems; };
+in
+{
+  inherit paths systems;
+  inherit (rest) stores instances sshConfig;
+}

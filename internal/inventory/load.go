@@ -1,0 +1,118 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nix-hive/nix-hive/internal/process"
+)
+
+// ErrHiveNotFound is returned when the hive file does not exist.
+var ErrHiveNotFound = errors.New("hive file not found")
+
+// ResolveHive turns the --hive argument (a deployment directory or a file)
+// into the absolute path of the hive file and the deployment directory.
+func ResolveHive(arg string) (file, dir string, err error) {
+	if arg == "" {
+		arg = "hive.nix"
+	}
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return "", "", fmt.Errorf("resolve --hive %s: %w", arg, err)
+	}
+	st, err := os.Stat(abs)
+	if err == nil && st.IsDir() {
+		abs = filepath.Join(abs, "hive.nix")
+		st, err = os.Stat(abs)
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", "", fmt.Errorf("%w: %s; pass --hive with a deployment directory or its hive.nix", ErrHiveNotFound, abs)
+		}
+		return "", "", fmt.Errorf("read hive file %s: %w", abs, err)
+	}
+	if st.IsDir() {
+		return "", "", fmt.Errorf("%w: %s is a directory", ErrHiveNotFound, abs)
+	}
+	return abs, filepath.Dir(abs), nil
+}
+
+// EvalArgs returns the nix-instantiate command that evaluates the hive file
+// into the inventory JSON, given the directory holding hive/*.nix.
+func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
+	return []string{
+		"nix-instantiate", "--eval", "--strict", "--json",
+		filepath.Join(exprDir, "config.nix"),
+		"--argstr", "hiveFile", hiveFile,
+		"--argstr", "deployment", deploymentDir,
+	}
+}
+
+// Load evaluates hiveArg (a deployment directory or hive file) with the
+// expressions in exprDir and returns the validated inventory.
+func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inventory, error) {
+	file, dir, err := ResolveHive(hiveArg)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Run(ctx, process.Command{Args: EvalArgs(exprDir, file, dir)})
+	if err != nil {
+		var ce *process.CommandError
+		if errors.As(err, &ce) && ce.ExitCode > 0 {
+			return nil, &EvalError{File: file, Message: NixErrorMessage(ce.StderrTail), Err: err}
+		}
+		return nil, fmt.Errorf("evaluate %s: %w", file, err)
+	}
+	inv, err := Decode(out, file)
+	if err != nil {
+		return nil, err
+	}
+	if err := inv.Validate(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// EvalError is a hive file that Nix could not evaluate: a syntax error, a
+// type error or one of hive/*.nix's checks.
+type EvalError struct {
+	// File is the hive file.
+	File string
+	// Message is Nix's error text, with its position when it gave one.
+	Message string
+	// Err is the failed command.
+	Err error
+}
+
+// Error implements error.
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("evaluate %s:\n%s", e.File, e.Message)
+}
+
+// Unwrap returns the failed command's error.
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// NixErrorMessage extracts the error from nix's standard error: from the
+// last "error:" line on, without the --show-trace hint. Nix 2.8 prints just
+// the error; newer versions print a trace of "… while" lines before it.
+func NixErrorMessage(stderr string) string {
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	start := 0
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "error:") {
+			start = i
+		}
+	}
+	var kept []string
+	for _, l := range lines[start:] {
+		if strings.HasPrefix(strings.TrimSpace(l), "(use '--show-trace'") {
+			continue
+		}
+		kept = append(kept, strings.TrimRight(l, " "))
+	}
+	return strings.TrimSpace(strings.Join(kept, "\n"))
+}
