@@ -1,11 +1,13 @@
 module github.com/nix-hive/nix-hive
 
-go 1.26
+go 1.26.0
 
 require (
-	github.com/google/go-github/v60 v60.0.0 // indirect
-	github.com/kevinburke/ssh_config v1.6.0 // indirect
-	github.com/sethvargo/go-githubactions v1.3.0 // indirect
-	golang.org/x/oauth2 v0.38.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
+	github.com/google/go-github/v60 v60.0.0
+	github.com/kevinburke/ssh_config v1.6.0
+	github.com/sethvargo/go-githubactions v1.3.0
+	golang.org/x/oauth2 v0.38.0
+	golang.org/x/sync v0.25.0
 )
+
+require github.com/google/go-querystring v1.1.0 // indirect

@@ -1,0 +1,149 @@
+# nix-hive's activation agent. nix-hive sends this script over ssh and runs
+# it on the host as
+#
+#   sh agent.sh status
+#   sh agent.sh start ID STOREPATH GOAL CONFIRM_SECONDS
+#   sh agent.sh wait ID SECONDS
+#   sh agent.sh confirm ID
+#
+# `start` activates in a detached worker (setsid, no tie to the ssh
+# session), so a dropped connection cannot cut an activation off half-way;
+# `wait` reattaches from any new connection. When activation fails, or when
+# CONFIRM_SECONDS > 0 and nobody confirms over a fresh connection in time,
+# the worker restores the previous generation: the profile and the running
+# system. The arguments come from nix-hive as separate words; this script
+# never evaluates them as shell text.
+set -u
+PATH=/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin:/usr/bin:/bin:/usr/sbin:/sbin:$PATH
+state=/run/nix-hive
+profile=/nix/var/nix/profiles/system
+self=$state/agent.sh
+
+say() { printf '%s\n' "$*"; }
+
+set_status() { # DIR STATUS [DETAIL]
+	printf '%s\n' "$2" >"$1/status.new" && mv -f "$1/status.new" "$1/status"
+	[ $# -lt 3 ] || printf '%s\n' "$3" >>"$1/log"
+}
+
+readlink_f() { readlink -f "$1" 2>/dev/null || true; }
+
+# generation prints the number of the profile generation a link points at.
+generation() {
+	link=$(readlink "$profile" 2>/dev/null) || return 0
+	n=${link#system-}
+	say "${n%-link}"
+}
+
+rollback() { # DIR GOAL PREV_GEN PREV_SYSTEM REASON
+	dir=$1 goal=$2 prev_gen=$3 prev_system=$4 reason=$5
+	say "rolling back: $reason" >>"$dir/log"
+	ok=yes
+	case $goal in
+	switch | boot)
+		if [ -n "$prev_gen" ]; then
+			nix-env -p "$profile" --switch-generation "$prev_gen" >>"$dir/log" 2>&1 || ok=no
+		fi ;;
+	esac
+	case $goal in
+	switch | test)
+		if [ -n "$prev_system" ] && [ -x "$prev_system/bin/switch-to-configuration" ]; then
+			"$prev_system/bin/switch-to-configuration" "$goal" >>"$dir/log" 2>&1 || ok=no
+		fi
+		[ "$(readlink_f /run/current-system)" = "$prev_system" ] || ok=no ;;
+	boot)
+		if [ -n "$prev_gen" ] && [ -x "$profile/bin/switch-to-configuration" ]; then
+			"$profile/bin/switch-to-configuration" boot >>"$dir/log" 2>&1 || ok=no
+		fi ;;
+	esac
+	if [ $ok = yes ]; then
+		set_status "$dir" rolled-back "rolled back to $(readlink_f "$profile") (running $(readlink_f /run/current-system)): $reason"
+	else
+		set_status "$dir" failed "rollback failed after: $reason"
+	fi
+}
+
+worker() { # ID STOREPATH GOAL CONFIRM_SECONDS
+	id=$1 path=$2 goal=$3 confirm=$4
+	dir=$state/$id
+	prev_gen=$(generation)
+	prev_system=$(readlink_f /run/current-system)
+	case $goal in
+	switch | boot)
+		if ! nix-env -p "$profile" --set "$path" >>"$dir/log" 2>&1; then
+			set_status "$dir" failed "could not set the system profile"
+			return
+		fi ;;
+	esac
+	if ! "$path/bin/switch-to-configuration" "$goal" >>"$dir/log" 2>&1; then
+		case $goal in
+		dry-activate) set_status "$dir" failed "switch-to-configuration dry-activate failed" ;;
+		*) rollback "$dir" "$goal" "$prev_gen" "$prev_system" "switch-to-configuration $goal failed" ;;
+		esac
+		return
+	fi
+	case $goal in switch | test) ;; *) confirm=0 ;; esac
+	if [ "$confirm" -gt 0 ]; then
+		set_status "$dir" awaiting-confirmation
+		waited=0
+		while [ ! -e "$dir/confirm" ] && [ $waited -lt "$confirm" ]; do
+			sleep 1
+			waited=$((waited + 1))
+		done
+		if [ ! -e "$dir/confirm" ]; then
+			rollback "$dir" "$goal" "$prev_gen" "$prev_system" "not confirmed within ${confirm}s (the host may have lost its network)"
+			return
+		fi
+	fi
+	set_status "$dir" activated
+}
+
+case ${1-} in
+status)
+	say "current=$(readlink_f /run/current-system)"
+	say "profile=$(readlink_f "$profile")"
+	;;
+start)
+	id=$2 dir=$state/$2
+	# One activation at a time per host: the lock is a directory holding
+	# the worker's id; a lock whose worker is gone is taken over.
+	if ! mkdir "$state/lock" 2>/dev/null; then
+		holder=$(cat "$state/lock/id" 2>/dev/null || say none)
+		case $(cat "$state/$holder/status" 2>/dev/null) in
+		running | awaiting-confirmation)
+			say "busy=$holder"
+			exit 75 ;;
+		esac
+	fi
+	say "$id" >"$state/lock/id"
+	mkdir -p "$dir"
+	set_status "$dir" running "activating $3 with goal $4"
+	setsid sh "$self" worker "$2" "$3" "$4" "$5" </dev/null >>"$dir/log" 2>&1 &
+	say "started=$id"
+	;;
+worker)
+	worker "$2" "$3" "$4" "$5"
+	if [ "$(cat "$state/lock/id" 2>/dev/null)" = "$2" ]; then
+		rm -rf "$state/lock"
+	fi
+	;;
+wait)
+	dir=$state/$2 waited=0
+	while :; do
+		st=$(cat "$dir/status" 2>/dev/null || say missing)
+		case $st in running) ;; *) break ;; esac
+		[ "$waited" -lt "$3" ] || break
+		sleep 1
+		waited=$((waited + 1))
+	done
+	say "status=$st"
+	tail -n 20 "$dir/log" 2>/dev/null | sed 's/^/log=/'
+	;;
+confirm)
+	[ -d "$state/$2" ] && : >"$state/$2/confirm" && say "confirmed=$2"
+	;;
+*)
+	say "usage: agent.sh status|start|wait|confirm ..." >&2
+	exit 64
+	;;
+esac

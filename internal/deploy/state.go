@@ -1,0 +1,82 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State is where an instance is in the pipeline. The same state drives the
+// terminal output, the --json report, the step summary and the GitHub
+// deployment statuses.
+type State string
+
+// The states of an instance, in pipeline order; Failed, Skipped and
+// RolledBack end a run early.
+const (
+	Planned    State = "planned"     // selected, nothing done yet
+	Building   State = "building"    // its system is being evaluated and built
+	Built      State = "built"       // its system's closure exists on the runner
+	Pushing    State = "pushing"     // the closure is going to its store
+	Pushed     State = "pushed"      // its store has the closure
+	Copying    State = "copying"     // the closure is going to the instance
+	Copied     State = "copied"      // the instance has the closure
+	Activating State = "activating"  // switch-to-configuration is running
+	Activated  State = "activated"   // the instance runs (or will boot) the new system
+	Unchanged  State = "unchanged"   // the instance already ran the new system
+	Failed     State = "failed"      // something went wrong; see the error
+	Skipped    State = "skipped"     // not attempted (the run was cancelled)
+	RolledBack State = "rolled-back" // activation failed and the previous generation was restored
+)
+
+// Final reports whether s ends an instance's run.
+func (s State) Final() bool {
+	switch s {
+	case Failed, Skipped, RolledBack, Unchanged, Activated:
+		return true
+	}
+	return false
+}
+
+// OK reports whether s is a successful outcome.
+func (s State) OK() bool {
+	switch s {
+	case Failed, Skipped, RolledBack:
+		return false
+	}
+	return true
+}
+
+// Event is one state change of one instance.
+type Event struct {
+	// Instance is the instance's name.
+	Instance string
+	// State is the state entered.
+	State State
+	// Detail says more, for a person (the store, the goal, ...).
+	Detail string
+	// Err is set for Failed and RolledBack.
+	Err error
+	// Time is when the state was entered.
+	Time time.Time
+}
+
+// String renders the event as one line of terminal output.
+func (e Event) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", e.Instance, e.State)
+	if e.Detail != "" {
+		fmt.Fprintf(&b, " (%s)", e.Detail)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", firstLine(e.Err.Error()))
+	}
+	return b.String()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
