@@ -136,7 +136,7 @@ func (c *deployConfig) execute(ctx context.Context, std IO, observer deploy.Obse
 		SSH:       ssh,
 		Options: deploy.Options{
 			Goal: c.goal, Parallel: c.parallel, DryRun: c.dryRun,
-			SigningKey: absPath(c.signingKey), ExprDir: filepath.Join(dir, "hive"),
+			SigningKey: absPath(c.signingKey), ExprDir: filepath.Join(dir, "hive"), RootDir: filepath.Join(dir, "roots"),
 			Activation: activation.Options{ConfirmTimeout: c.confirmTimeout, LockTimeout: c.lockTimeout},
 		},
 		Observer: progress(out, observer),

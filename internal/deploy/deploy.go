@@ -67,6 +67,9 @@ type Options struct {
 	SigningKey string
 	// ExprDir holds hive/*.nix.
 	ExprDir string
+	// RootDir, if set, receives garbage collector roots for the systems
+	// built, so that nix does not collect them while the run is going on.
+	RootDir string
 	// Activation tunes activation (confirmation, locks, timeouts).
 	Activation activation.Options
 }

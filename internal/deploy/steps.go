@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/nixcmd"
@@ -26,15 +28,32 @@ func (r *run) build(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("evaluate system %s: %w", name, err)
 	}
-	out, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Realise(drv, sys.Nix), Stderr: log})
+	out, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Realise(drv, r.gcRoot(name), sys.Nix), Stderr: log})
 	if err != nil {
 		return "", fmt.Errorf("build system %s: %w", name, err)
+	}
+	if root := r.gcRoot(name); root != "" && !e.Options.DryRun {
+		// With --add-root, nix prints the root, a link to the output.
+		target, err := os.Readlink(root)
+		if err != nil {
+			return "", fmt.Errorf("build system %s: read the result link: %w", name, err)
+		}
+		out = []byte(target)
 	}
 	path, err := r.pathFrom(out, "/nix/store/<"+name+">")
 	if err != nil {
 		return "", fmt.Errorf("build system %s: %w", name, err)
 	}
 	return path, nil
+}
+
+// gcRoot is where the built system is registered as a garbage collector
+// root for the length of the run (none in a dry run or without a RootDir).
+func (r *run) gcRoot(system string) string {
+	if r.engine.Options.RootDir == "" {
+		return ""
+	}
+	return filepath.Join(r.engine.Options.RootDir, "system-"+system)
 }
 
 // pathFrom parses a store path from nix's output, or returns placeholder

@@ -60,9 +60,14 @@ func Instantiate(b SystemBuild) []string {
 }
 
 // Realise returns the command that builds a derivation and prints its
-// output path.
-func Realise(drv string, settings map[string]string) []string {
-	return append([]string{"nix-store", "--realise", drv}, options(settings)...)
+// output path. The output is registered as an indirect garbage collector
+// root at root (when set), so that it survives until the run is over.
+func Realise(drv, root string, settings map[string]string) []string {
+	args := []string{"nix-store", "--realise", drv}
+	if root != "" {
+		args = append(args, "--add-root", root, "--indirect")
+	}
+	return append(args, options(settings)...)
 }
 
 // Sign returns the command that signs a closure with a secret key file.

@@ -1,0 +1,53 @@
+# A tiny stand-in for <nixpkgs/nixos>, so that this example deploys offline,
+# on machines without a nixpkgs checkout or a binary cache. It takes the same
+# arguments as nixpkgs' nixos/default.nix and returns the same attribute
+# nix-hive builds, config.system.build.toplevel: a small system whose
+# bin/switch-to-configuration does what NixOS's does to /run/current-system
+# and records each call in /run/nix-hive-example/activations.
+#
+# With a real fleet, point `paths` in hive.nix at a nixpkgs checkout instead
+# ("nixpkgs=/path/to/nixpkgs" or a pinned fetchTarball) and write ordinary
+# NixOS modules.
+{ configuration, system ? builtins.currentSystem }:
+let
+  imported = if builtins.isPath configuration then import configuration else configuration;
+  config = if builtins.isFunction imported then imported { } else imported;
+  name = config.networking.hostName or config.name or "nixos";
+in
+{
+  config.system.build.toplevel = derivation {
+    name = "nixos-system-${name}";
+    inherit system;
+    builder = "/bin/sh";
+    PATH = "/usr/bin:/bin";
+    motd = config.motd or "";
+    payloadBytes = toString (config.payloadBytes or 0);
+    failActivation = if config.failActivation or false then "1" else "";
+    breakNetwork = if config.breakNetwork or false then "1" else "";
+    args = [ "-c" ''
+      set -e
+      mkdir -p "$out/bin" "$out/etc"
+      printf '%s\n' "$motd" > "$out/etc/motd"
+      if [ "$payloadBytes" -gt 0 ]; then head -c "$payloadBytes" /dev/urandom > "$out/payload"; fi
+      cat > "$out/bin/switch-to-configuration" <<EOF
+      #!/bin/sh
+      # switch-to-configuration GOAL, as NixOS's, for this stand-in system.
+      set -e
+      mkdir -p /run/nix-hive-example
+      echo "\$1 $out" >> /run/nix-hive-example/activations
+      if [ -n "$breakNetwork" ] && [ "\$1" != dry-activate ]; then
+        for i in /sys/class/net/*; do [ "\''${i##*/}" = lo ] || ip link set "\''${i##*/}" down; done
+      fi
+      if [ -n "$failActivation" ]; then echo "activation of $out failed" >&2; exit 1; fi
+      case "\$1" in
+        switch|test) ln -sfn $out /run/current-system ;;
+        boot|dry-activate) ;;
+        *) echo "usage: switch-to-configuration switch|boot|test|dry-activate" >&2; exit 1 ;;
+      esac
+      EOF
+      sed -i 's/^      //' "$out/bin/switch-to-configuration"
+      chmod +x "$out/bin/switch-to-configuration"
+      ln -s bin/switch-to-configuration "$out/activate"
+    '' ];
+  };
+}

@@ -1,0 +1,7 @@
+# The edge hosts' configuration. It reads <site/motd>, which only the edge
+# system's own include path (systems.edge.path in hive.nix) provides.
+{
+  networking.hostName = "edge";
+  motd = builtins.readFile <site/motd>;
+  payloadBytes = 1048576; # a 1 MiB file, so the closure has some weight
+}
