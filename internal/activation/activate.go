@@ -91,7 +91,7 @@ func (a *Agent) follow(ctx context.Context, id string, o Options) (Result, error
 			continue
 		}
 		lines := ParseLines(out)
-		res := Result{Status: lines.get("status"), Log: lines.all("log")}
+		res := Result{Status: lines.get("status"), Reason: lines.get("reason"), Log: lines.all("log")}
 		switch res.Status {
 		case "running":
 			continue
@@ -103,9 +103,9 @@ func (a *Agent) follow(ctx context.Context, id string, o Options) (Result, error
 		case "activated":
 			return res, nil
 		case "rolled-back":
-			return res, fmt.Errorf("%w: %s", ErrRolledBack, lastLog(res.Log))
+			return res, fmt.Errorf("%w: %s\n%s", ErrRolledBack, res.Reason, lastLog(res.Log))
 		case "failed":
-			return res, fmt.Errorf("activation failed: %s", lastLog(res.Log))
+			return res, fmt.Errorf("activation failed: %s\n%s", res.Reason, lastLog(res.Log))
 		default:
 			return res, fmt.Errorf("activation %s: the agent reports %q", id, res.Status)
 		}

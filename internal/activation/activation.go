@@ -150,6 +150,8 @@ type Options struct {
 type Result struct {
 	// Status is the agent's final status: activated, rolled-back or failed.
 	Status string
+	// Reason says why the activation was rolled back or failed.
+	Reason string
 	// Log holds the last lines of the activation's log on the host.
 	Log []string
 }

@@ -23,7 +23,7 @@ say() { printf '%s\n' "$*"; }
 
 set_status() { # DIR STATUS [DETAIL]
 	printf '%s\n' "$2" >"$1/status.new" && mv -f "$1/status.new" "$1/status"
-	[ $# -lt 3 ] || printf '%s\n' "$3" >>"$1/log"
+	[ $# -lt 3 ] || { printf '%s\n' "$3" >>"$1/log"; printf '%s\n' "$3" >"$1/reason"; }
 }
 
 readlink_f() { readlink -f "$1" 2>/dev/null || true; }
@@ -137,6 +137,7 @@ wait)
 		waited=$((waited + 1))
 	done
 	say "status=$st"
+	[ ! -e "$dir/reason" ] || say "reason=$(head -n 1 "$dir/reason")"
 	tail -n 20 "$dir/log" 2>/dev/null | sed 's/^/log=/'
 	;;
 confirm)

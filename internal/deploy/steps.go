@@ -20,11 +20,11 @@ func (r *run) build(ctx context.Context, name string) (string, error) {
 	drvOut, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Instantiate(nixcmd.SystemBuild{
 		ExprDir: e.Options.ExprDir, HiveFile: e.Inventory.File, Name: name,
 		Platform: sys.System, Path: sys.Path, Settings: sys.Nix,
-	}), Stderr: log})
+	}, r.gcRoot(name+".drv")), Stderr: log})
 	if err != nil {
 		return "", fmt.Errorf("evaluate system %s: %w", name, err)
 	}
-	drv, err := r.pathFrom(drvOut, "/nix/store/<"+name+".drv>")
+	drv, err := r.pathFrom(drvOut, r.gcRoot(name+".drv"), "/nix/store/<"+name+".drv>")
 	if err != nil {
 		return "", fmt.Errorf("evaluate system %s: %w", name, err)
 	}
@@ -32,15 +32,7 @@ func (r *run) build(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build system %s: %w", name, err)
 	}
-	if root := r.gcRoot(name); root != "" && !e.Options.DryRun {
-		// With --add-root, nix prints the root, a link to the output.
-		target, err := os.Readlink(root)
-		if err != nil {
-			return "", fmt.Errorf("build system %s: read the result link: %w", name, err)
-		}
-		out = []byte(target)
-	}
-	path, err := r.pathFrom(out, "/nix/store/<"+name+">")
+	path, err := r.pathFrom(out, r.gcRoot(name), "/nix/store/<"+name+">")
 	if err != nil {
 		return "", fmt.Errorf("build system %s: %w", name, err)
 	}
@@ -50,17 +42,25 @@ func (r *run) build(ctx context.Context, name string) (string, error) {
 // gcRoot is where the built system is registered as a garbage collector
 // root for the length of the run (none in a dry run or without a RootDir).
 func (r *run) gcRoot(system string) string {
-	if r.engine.Options.RootDir == "" {
+	if r.engine.Options.RootDir == "" || r.engine.Options.DryRun {
 		return ""
 	}
 	return filepath.Join(r.engine.Options.RootDir, "system-"+system)
 }
 
-// pathFrom parses a store path from nix's output, or returns placeholder
-// in a dry run (where nothing ran).
-func (r *run) pathFrom(out []byte, placeholder string) (string, error) {
+// pathFrom returns the store path a nix command produced: the target of
+// the garbage collector root when there is one (nix then prints the root),
+// else the path nix printed; in a dry run, where nothing ran, placeholder.
+func (r *run) pathFrom(out []byte, root, placeholder string) (string, error) {
 	if r.engine.Options.DryRun {
 		return placeholder, nil
+	}
+	if root != "" {
+		target, err := os.Readlink(root)
+		if err != nil {
+			return "", fmt.Errorf("read the result link: %w", err)
+		}
+		out = []byte(target)
 	}
 	return nixcmd.ParsePath(out)
 }

@@ -46,8 +46,9 @@ func options(settings map[string]string) []string {
 }
 
 // Instantiate returns the command that evaluates the system's toplevel
-// derivation and prints its .drv path.
-func Instantiate(b SystemBuild) []string {
+// derivation and prints its .drv path; with root set, the derivation is
+// registered as a garbage collector root there and nix prints the root.
+func Instantiate(b SystemBuild, root string) []string {
 	args := []string{"nix-instantiate", filepath.Join(b.ExprDir, "system.nix"),
 		"--argstr", "hiveFile", b.HiveFile,
 		"--argstr", "name", b.Name,
@@ -55,6 +56,9 @@ func Instantiate(b SystemBuild) []string {
 	}
 	for _, p := range b.Path {
 		args = append(args, "-I", p)
+	}
+	if root != "" {
+		args = append(args, "--add-root", root, "--indirect")
 	}
 	return append(args, options(b.Settings)...)
 }

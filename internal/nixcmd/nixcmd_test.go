@@ -7,9 +7,9 @@ import (
 
 func TestInstantiate(t *testing.T) {
 	got := Instantiate(SystemBuild{ExprDir: "/h", HiveFile: "/d/hive.nix", Name: "web", Platform: "x86_64-linux",
-		Path: []string{"deployment=/d", "nixpkgs=/p"}, Settings: map[string]string{"cores": "4", "builders": ""}})
+		Path: []string{"deployment=/d", "nixpkgs=/p"}, Settings: map[string]string{"cores": "4", "builders": ""}}, "/r/web.drv")
 	want := []string{"nix-instantiate", "/h/system.nix", "--argstr", "hiveFile", "/d/hive.nix", "--argstr", "name", "web",
-		"--argstr", "system", "x86_64-linux", "-I", "deployment=/d", "-I", "nixpkgs=/p",
+		"--argstr", "system", "x86_64-linux", "-I", "deployment=/d", "-I", "nixpkgs=/p", "--add-root", "/r/web.drv", "--indirect",
 		"--option", "builders", "", "--option", "cores", "4"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Instantiate =\n%q\nwant\n%q", got, want)
