@@ -8,9 +8,10 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/labfleet"
 )
 
-var everyInstance = []string{"db-1", "eu-1", "eu-2", "eu-3", "web-1", "web-2"}
+var everyInstance = labfleet.Instances
 
 // TestDeployFleet deploys the example fleet to real hosts and checks each
 // goal, the store's one push per site, a no-op rerun and a failing host.

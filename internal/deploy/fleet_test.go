@@ -4,61 +4,34 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/cli"
 	"github.com/nix-hive/nix-hive/internal/lab"
+	"github.com/nix-hive/nix-hive/internal/labfleet"
+	"github.com/nix-hive/nix-hive/internal/process"
 )
 
-// fleetSpec is the example fleet's topology: three public hosts, and a
-// site behind a bastion with a store and three instances.
-var fleetSpec = lab.Spec{Hosts: []lab.HostSpec{
-	{Name: "web-1"}, {Name: "web-2"}, {Name: "db-1"},
-	{Name: "bastion-eu", Site: "eu", Bastion: true},
-	{Name: "store-eu", Site: "eu"},
-	{Name: "eu-1", Site: "eu"}, {Name: "eu-2", Site: "eu"}, {Name: "eu-3", Site: "eu"},
-}}
-
-// fleet is the example deployment copied into a temporary directory and
-// pointed at a lab.
+// fleet is the example deployment on a lab.
 type fleet struct {
-	t          *testing.T
-	lab        *lab.Lab
-	dir        string // the deployment
-	signingKey string
+	t   *testing.T
+	lab *lab.Lab
+	*labfleet.Fleet
+	dir string // the deployment
 }
 
-// newFleet brings up the lab and writes the example deployment with the
-// lab's addresses and a fresh signing key.
+// newFleet brings up the lab and copies the example deployment onto it.
 func newFleet(t *testing.T) *fleet {
 	t.Helper()
-	l := lab.NewForTest(t, fleetSpec)
-	f := &fleet{t: t, lab: l, dir: filepath.Join(t.TempDir(), "fleet")}
-	if out, err := exec.Command("cp", "-r", "../../examples/fleet", f.dir).CombinedOutput(); err != nil {
-		t.Fatalf("copy the example: %v: %s", err, out)
-	}
-	keys := t.TempDir()
-	f.signingKey = filepath.Join(keys, "secret")
-	if out, err := exec.Command("nix-store", "--generate-binary-cache-key", "store-eu", f.signingKey, filepath.Join(keys, "public")).CombinedOutput(); err != nil {
-		t.Fatalf("make a signing key: %v: %s", err, out)
-	}
-	public, err := os.ReadFile(filepath.Join(keys, "public"))
+	l := lab.NewForTest(t, labfleet.Spec)
+	lf, err := labfleet.Prepare(context.Background(), &process.Exec{}, l, "../../examples/fleet", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hosts strings.Builder
-	hosts.WriteString("{\n")
-	for name, h := range l.Hosts {
-		fmt.Fprintf(&hosts, "  %s = %q;\n", name, h.Addr)
-	}
-	fmt.Fprintf(&hosts, "  storePublicKey = %q;\n}\n", strings.TrimSpace(string(public)))
-	f.write("hosts.nix", hosts.String())
-	return f
+	return &fleet{t: t, lab: l, Fleet: lf, dir: lf.Dir}
 }
 
 func (f *fleet) write(name, content string) {
@@ -68,19 +41,13 @@ func (f *fleet) write(name, content string) {
 	}
 }
 
-// environ is the environment nix-hive runs with: the lab has no binary
-// cache, so nix is told not to look for one.
-func environ() []string {
-	return append(os.Environ(), "NIX_CONFIG=substituters =")
-}
-
 // deploy runs `nix-hive deploy --json` with args and returns the report and
 // the error.
 func (f *fleet) deploy(args ...string) (report, error) {
 	f.t.Helper()
 	var stdout, stderr bytes.Buffer
-	base := []string{"deploy", "--hive", f.dir, "--json", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts, "--signing-key", f.signingKey}
-	err := cli.Run(context.Background(), append(base, args...), environ(), &stdout, &stderr)
+	base := []string{"deploy", "--hive", f.dir, "--json", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts, "--signing-key", f.SigningKey}
+	err := cli.Run(context.Background(), append(base, args...), labfleet.Environ(), &stdout, &stderr)
 	f.t.Logf("nix-hive %s:\n%s", strings.Join(args, " "), stderr.String())
 	var r report
 	if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
