@@ -1,0 +1,115 @@
+// Package deployments records each instance's deployment as a GitHub
+// Deployment, with statuses that follow it (queued, in_progress, then
+// success, failure or error), so that a fleet's history shows up in the
+// repository's Environments and deployment views.
+//
+// The deploy engine talks to a Recorder. GitHub is the real one: it paces
+// writes for GitHub's secondary rate limit, retries rate limits and server
+// errors within a bounded time, and turns GitHub's refusals into errors a
+// user can act on. Nop records nothing, for runs outside GitHub Actions, and
+// package deploymentstest has an in-memory fake for tests.
+package deployments
+
+import (
+	"context"
+	"fmt"
+)
+
+// State is a deployment status state as GitHub names it.
+type State string
+
+// The states nix-hive sets.
+const (
+	StateQueued     State = "queued"
+	StateInProgress State = "in_progress"
+	StateSuccess    State = "success"
+	StateFailure    State = "failure"
+	StateError      State = "error"
+	StateInactive   State = "inactive"
+)
+
+// Valid reports whether s is one of the states above.
+func (s State) Valid() bool {
+	switch s {
+	case StateQueued, StateInProgress, StateSuccess, StateFailure, StateError, StateInactive:
+		return true
+	}
+	return false
+}
+
+// Request describes the deployment of one instance.
+type Request struct {
+	// Instance is the machine being deployed, System its Nix system
+	// ("x86_64-linux"), StorePath the system closure and Goal the activation
+	// goal (switch, boot, test). They make the deployment's payload.
+	Instance, System, StorePath, Goal string
+	// Environment is the GitHub environment name; GitHub's default is
+	// "production".
+	Environment string
+	// Ref is the branch, tag or commit deployed. Required.
+	Ref         string
+	Description string
+	// EnvironmentURL is where the instance can be reached; statuses that
+	// carry no URL of their own show it.
+	EnvironmentURL string
+	// Production and Transient are GitHub's production_environment and
+	// transient_environment flags. Note that GitHub's auto_inactive retires
+	// earlier deployments only in non-production, non-transient
+	// environments.
+	Production bool
+	Transient  bool
+}
+
+// Status is one status update of a deployment.
+type Status struct {
+	State State
+	// Description is cut to GitHub's 140 characters.
+	Description string
+	// LogURL links the deployment's output, typically the Actions job.
+	LogURL string
+	// EnvironmentURL overrides the Request's EnvironmentURL.
+	EnvironmentURL string
+	// AutoInactive asks GitHub to mark earlier successful deployments in the
+	// same environment inactive; meaningful with StateSuccess.
+	AutoInactive bool
+}
+
+// Recorder records deployments. Implementations are safe for concurrent use.
+type Recorder interface {
+	// Create records a new deployment and returns its id.
+	Create(ctx context.Context, req Request) (int64, error)
+	// SetStatus adds a status to the deployment with that id.
+	SetStatus(ctx context.Context, id int64, st Status) error
+}
+
+var (
+	_ Recorder = (*GitHub)(nil)
+	_ Recorder = Nop{}
+)
+
+// Nop is a Recorder that records nothing, for runs outside GitHub Actions.
+// It still rejects an unknown state, so that misuse shows up anywhere.
+type Nop struct{}
+
+// Create returns id 0.
+func (Nop) Create(context.Context, Request) (int64, error) { return 0, nil }
+
+// SetStatus does nothing.
+func (Nop) SetStatus(_ context.Context, _ int64, st Status) error {
+	if !st.State.Valid() {
+		return fmt.Errorf("set deployment status: unknown state %q", st.State)
+	}
+	return nil
+}
+
+// maxDescription is GitHub's limit on a status description, in characters.
+const maxDescription = 140
+
+// truncate cuts s to at most n characters (runes), ending in "…" when cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

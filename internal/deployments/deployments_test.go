@@ -1,0 +1,126 @@
+package deployments
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 5, ""},
+		{"hello", 5, "hello"},
+		{"hello!", 5, "hell…"},
+		{"żółćęśą", 4, "żół…"},
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestNop(t *testing.T) {
+	var n Nop
+	if id, err := n.Create(t.Context(), Request{}); id != 0 || err != nil {
+		t.Errorf("Create = %d, %v", id, err)
+	}
+	if err := n.SetStatus(t.Context(), 0, Status{State: StateSuccess}); err != nil {
+		t.Errorf("SetStatus: %v", err)
+	}
+	if err := n.SetStatus(t.Context(), 0, Status{State: "done"}); err == nil {
+		t.Error("SetStatus accepted an unknown state")
+	}
+}
+
+func TestNewGitHub(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantURL string
+		wantErr string
+	}{
+		{name: "defaults", cfg: Config{Token: "t", Owner: "o", Repo: "r"}, wantURL: "https://api.github.com/"},
+		{name: "enterprise server", cfg: Config{Token: "t", Owner: "o", Repo: "r", APIURL: "https://ghe.example.com/api/v3"},
+			wantURL: "https://ghe.example.com/api/v3/"},
+		{name: "no token", cfg: Config{Owner: "o", Repo: "r"}, wantErr: "no token"},
+		{name: "no repository", cfg: Config{Token: "t", Owner: "o"}, wantErr: "no repository"},
+		{name: "bad URL", cfg: Config{Token: "t", Owner: "o", Repo: "r", APIURL: "ghe.example.com"}, wantErr: "not an http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := NewGitHub(tt.cfg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := g.client().BaseURL.String(); got != tt.wantURL {
+				t.Errorf("base URL %s, want %s", got, tt.wantURL)
+			}
+			if g.pacer.limit != 80 || g.maxAttempts != 5 || g.maxWait != 3*time.Minute || g.httpClient.Timeout != 30*time.Second {
+				t.Errorf("defaults: %d writes/min, %d attempts, %s wait, %s timeout",
+					g.pacer.limit, g.maxAttempts, g.maxWait, g.httpClient.Timeout)
+			}
+		})
+	}
+}
+
+func TestNewGitHubKeepsTheCallersClient(t *testing.T) {
+	hc := &http.Client{Timeout: time.Second}
+	g, err := NewGitHub(Config{Token: "t", Owner: "o", Repo: "r", HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc.Transport != nil || g.httpClient.Timeout != time.Second {
+		t.Errorf("the caller's client was changed, or its timeout lost")
+	}
+}
+
+func TestDescribeValidationErrors(t *testing.T) {
+	err := &github.ErrorResponse{
+		Response: &http.Response{StatusCode: http.StatusUnprocessableEntity},
+		Message:  "Validation Failed",
+		Errors: []github.Error{
+			{Resource: "DeploymentStatus", Field: "description", Code: "custom", Message: "description is too long (maximum is 140 characters)"},
+			{Resource: "Deployment", Field: "ref", Code: "missing_field"},
+		},
+	}
+	got := describe(err, ErrNoPermission)
+	want := "GitHub rejected the request (422 Validation Failed: description is too long (maximum is 140 characters); ref missing_field)"
+	if got.Error() != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	var er *github.ErrorResponse
+	if !errors.As(got, &er) {
+		t.Error("go-github's error is not in the chain")
+	}
+}
+
+func TestRealClockSleep(t *testing.T) {
+	var c realClock
+	if err := c.Sleep(t.Context(), time.Millisecond); err != nil {
+		t.Errorf("Sleep: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := c.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep on a cancelled context: %v", err)
+	}
+	if err := c.Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep(0) on a cancelled context: %v", err)
+	}
+}
