@@ -1,0 +1,131 @@
+package lab
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nix-hive/nix-hive/internal/process"
+)
+
+// requiredTools are the programs a lab runs, directly or inside a host.
+var requiredTools = []string{
+	"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store",
+}
+
+// missing says why a lab cannot be built here, or "" if it can.
+func missing() string {
+	var why []string
+	if os.Geteuid() != 0 {
+		why = append(why, "not running as root")
+	}
+	for _, tool := range requiredTools {
+		if _, err := exec.LookPath(tool); err != nil {
+			why = append(why, tool+" not found in PATH")
+		}
+	}
+	if st, err := os.Stat(sshdPath); err != nil || st.Mode()&0o111 == 0 {
+		why = append(why, sshdPath+" not found (install openssh-server)")
+	}
+	if st, err := os.Stat("/nix"); err != nil || !st.IsDir() {
+		why = append(why, "/nix does not exist to mount a host's store on (install nix-bin)")
+	}
+	return strings.Join(why, "; ")
+}
+
+// Require stops a lab test that cannot run here: not root, or a tool (ip,
+// sshd, ssh, ssh-keygen, nsenter, unshare, nix-store, ...) missing. When
+// the environment variable CI is set it fails the test, since CI must never
+// skip lab tests silently; otherwise it skips the test with the reason.
+func Require(t testing.TB) {
+	t.Helper()
+	why := missing()
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("lab test cannot run (CI is set, so it may not skip): %s", why)
+	}
+	t.Skipf("lab test skipped: %s", why)
+}
+
+// NewForTest builds a lab for a test with the real process runner, fails
+// the test if it cannot, and removes the lab when the test ends. An
+// interrupt (SIGINT, SIGTERM) while the lab lives removes it before the
+// test binary dies.
+func NewForTest(t testing.TB, spec Spec) *Lab {
+	t.Helper()
+	Require(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	l, err := New(ctx, &process.Exec{}, spec)
+	if err != nil {
+		t.Fatalf("build lab: %v", err)
+	}
+	untrack := track(l)
+	t.Cleanup(func() {
+		defer untrack()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := l.Close(ctx); err != nil {
+			t.Errorf("remove lab: %v", err)
+		}
+	})
+	return l
+}
+
+// live holds the labs NewForTest made that are still open, for the
+// interrupt handler.
+var live struct {
+	sync.Mutex
+	labs    map[*Lab]bool
+	handler sync.Once
+}
+
+// track registers l for removal on an interrupt and returns the function
+// that unregisters it.
+func track(l *Lab) func() {
+	live.handler.Do(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go closeOnSignal(ch)
+	})
+	live.Lock()
+	defer live.Unlock()
+	if live.labs == nil {
+		live.labs = map[*Lab]bool{}
+	}
+	live.labs[l] = true
+	return func() {
+		live.Lock()
+		defer live.Unlock()
+		delete(live.labs, l)
+	}
+}
+
+// closeOnSignal closes every tracked lab on the first signal, then lets
+// the signal kill the process as it would have without the handler.
+func closeOnSignal(ch chan os.Signal) {
+	sig := <-ch
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	live.Lock()
+	var wg sync.WaitGroup
+	for l := range live.labs {
+		wg.Go(func() { _ = l.Close(ctx) })
+	}
+	wg.Wait()
+	live.Unlock()
+	signal.Reset(sig)
+	if s, ok := sig.(syscall.Signal); ok {
+		_ = syscall.Kill(os.Getpid(), s)
+	}
+	time.Sleep(time.Second)
+	os.Exit(1)
+}
