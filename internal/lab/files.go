@@ -28,9 +28,16 @@ func (l *Lab) makeLabKey(ctx context.Context) error {
 	return nil
 }
 
+// hostNixConf is every host's /etc/nix/nix.conf: lab hosts are offline,
+// so they know no binary cache but the ones a deployment names.
+const hostNixConf = `# A lab host's nix.conf: no sandbox (as Debian's nix-bin), no default binary cache.
+sandbox = false
+substituters =
+`
+
 // makeHostDirs makes a host's directories, host key and sshd_config.
 func (l *Lab) makeHostDirs(ctx context.Context, h *Host) error {
-	for _, d := range []string{"nix", "run/sshd", "root/.ssh"} {
+	for _, d := range []string{"nix", "run/sshd", "root/.ssh", "etc-nix"} {
 		if err := os.MkdirAll(filepath.Join(h.Dir, d), 0o755); err != nil {
 			return fmt.Errorf("make the directories of host %s: %w", h.Name, err)
 		}
@@ -41,6 +48,9 @@ func (l *Lab) makeHostDirs(ctx context.Context, h *Host) error {
 		if err := os.Chmod(filepath.Join(h.Dir, d), mode); err != nil {
 			return fmt.Errorf("make the directories of host %s: %w", h.Name, err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(h.Dir, "etc-nix", "nix.conf"), []byte(hostNixConf), 0o644); err != nil {
+		return fmt.Errorf("write the nix.conf of host %s: %w", h.Name, err)
 	}
 	key := filepath.Join(h.Dir, hostKeyFile)
 	if err := keygen(ctx, l.r, key, "root@"+h.Name); err != nil {

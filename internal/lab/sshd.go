@@ -14,16 +14,19 @@ import (
 )
 
 // holderScript runs in a host's new mount and UTS namespaces: it mounts
-// the host's directories over /nix, /run and /root, names the host, writes
-// its pid (or "failed") and then sleeps for as long as the host lives. The
-// script is constant; every value reaches it as a positional parameter:
-// $1 log, $2 nix dir, $3 run dir, $4 root dir, $5 host name, $6 pid file.
+// the host's directories over /nix, /run, /root and /etc/nix, names the
+// host, writes its pid (or "failed") and then sleeps for as long as the
+// host lives. The script is constant; every value reaches it as a
+// positional parameter: $1 log, $2 nix dir, $3 run dir, $4 root dir,
+// $5 host name, $6 pid file, $7 etc/nix dir.
 const holderScript = `set -e
 exec </dev/null >>"$1" 2>&1
 trap 'echo failed >"$6"' EXIT
 mount --bind "$2" /nix
 mount --bind "$3" /run
 mount --bind "$4" /root
+mkdir -p /etc/nix
+mount --bind "$7" /etc/nix
 hostname "$5"
 trap - EXIT
 echo "$$" >"$6"
@@ -43,7 +46,7 @@ func (l *Lab) startHolder(ctx context.Context, h *Host) error {
 		"unshare", "--mount", "--uts", "--propagation", "private",
 		"setsid", "-f",
 		"sh", "-c", holderScript, "sh",
-		logFile, filepath.Join(h.Dir, "nix"), filepath.Join(h.Dir, "run"), filepath.Join(h.Dir, "root"), h.Name, pidFile,
+		logFile, filepath.Join(h.Dir, "nix"), filepath.Join(h.Dir, "run"), filepath.Join(h.Dir, "root"), h.Name, pidFile, filepath.Join(h.Dir, "etc-nix"),
 	}
 	if _, err := l.r.Run(ctx, process.Command{Args: args}); err != nil {
 		return fmt.Errorf("start host %s: %w", h.Name, err)
