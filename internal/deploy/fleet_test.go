@@ -17,14 +17,14 @@ import (
 
 // fleet is the example deployment on a lab.
 type fleet struct {
-	t   *testing.T
+	t   testing.TB
 	lab *lab.Lab
 	*labfleet.Fleet
 	dir string // the deployment
 }
 
 // newFleet brings up the lab and copies the example deployment onto it.
-func newFleet(t *testing.T) *fleet {
+func newFleet(t testing.TB) *fleet {
 	t.Helper()
 	l := lab.NewForTest(t, labfleet.Spec)
 	lf, err := labfleet.Prepare(context.Background(), &process.Exec{}, l, "../../examples/fleet", t.TempDir())
@@ -102,4 +102,20 @@ func (f *fleet) txBytes(host string) uint64 {
 		f.t.Fatal(err)
 	}
 	return n
+}
+
+// inventorySSHConfig returns the fleet's generated ssh_config.
+func (f *fleet) inventorySSHConfig() string {
+	f.t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := cli.Run(context.Background(), []string{"inventory", "--hive", f.dir}, labfleet.Environ(), &stdout, &stderr); err != nil {
+		f.t.Fatalf("inventory: %v\n%s", err, stderr.String())
+	}
+	var inv struct {
+		SSHConfig string `json:"sshConfig"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &inv); err != nil {
+		f.t.Fatal(err)
+	}
+	return inv.SSHConfig
 }
