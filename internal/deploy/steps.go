@@ -95,6 +95,10 @@ func (r *run) instance(ctx context.Context, name string) {
 		r.emit(ctx, name, state, "", err)
 	}
 
+	if ctx.Err() != nil {
+		r.emit(ctx, name, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+		return
+	}
 	r.emit(ctx, name, Building, inst.System, nil)
 	path, err := r.builds[inst.System].wait(ctx)
 	if err != nil {

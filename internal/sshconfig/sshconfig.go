@@ -47,7 +47,7 @@ func Render(inventoryConfig string, o Options) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(inventoryConfig, "\n"))
 	b.WriteString("\n\n# nix-hive's defaults for every host.\nHost *\n")
-	fmt.Fprintf(&b, "  BatchMode yes\n  ConnectTimeout %d\n  ServerAliveInterval 5\n  ServerAliveCountMax 6\n", timeout)
+	fmt.Fprintf(&b, "  BatchMode yes\n  ConnectTimeout %d\n  ServerAliveInterval 5\n  ServerAliveCountMax 3\n", timeout)
 	fmt.Fprintf(&b, "  StrictHostKeyChecking %s\n", check)
 	if o.IdentityFile != "" {
 		fmt.Fprintf(&b, "  IdentityFile %s\n  IdentitiesOnly yes\n", quote(o.IdentityFile))

@@ -19,7 +19,7 @@ in
     name = "nixos-system-${name}";
     inherit system;
     builder = "/bin/sh";
-    PATH = "/usr/bin:/bin";
+    PATH = "/usr/bin:/bin:/usr/sbin:/sbin";
     motd = config.motd or "";
     payloadBytes = toString (config.payloadBytes or 0);
     failActivation = if config.failActivation or false then "1" else "";
@@ -35,9 +35,12 @@ in
       set -e
       mkdir -p /run/nix-hive-example
       echo "\$1 $out" >> /run/nix-hive-example/activations
-      if [ -n "$breakNetwork" ] && [ "\$1" != dry-activate ]; then
-        for i in /sys/class/net/*; do [ "\''${i##*/}" = lo ] || ip link set "\''${i##*/}" down; done
-      fi
+      # Like NixOS's network setup: this system's links come up, or (to
+      # test automatic rollback) a broken system takes them down.
+      case "\$1" in switch|test)
+        state=up; [ -z "$breakNetwork" ] || state=down
+        for i in /sys/class/net/*; do [ "\''${i##*/}" = lo ] || ip link set "\''${i##*/}" \$state; done ;;
+      esac
       if [ -n "$failActivation" ]; then echo "activation of $out failed" >&2; exit 1; fi
       case "\$1" in
         switch|test) ln -sfn $out /run/current-system ;;

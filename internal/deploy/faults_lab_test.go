@@ -1,0 +1,157 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nix-hive/nix-hive/internal/cli"
+	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/labfleet"
+)
+
+// TestFaults deploys the example fleet once, then injects one fault at a
+// time and checks that the faulty host is reported, the others are not
+// harmed, and every host is on exactly one complete generation.
+func TestFaults(t *testing.T) {
+	f := newFleet(t)
+	ctx := context.Background()
+	first, err := f.deploy()
+	if err != nil {
+		t.Fatalf("first deployment: %v", err)
+	}
+	old := map[string]string{}
+	for _, n := range labfleet.Instances {
+		old[n] = first.Instances[n].Path
+	}
+
+	t.Run("a host that is down fails fast, the others deploy", func(t *testing.T) {
+		if err := f.lab.StopSSH(ctx, "db-1"); err != nil {
+			t.Fatal(err)
+		}
+		defer f.lab.StartSSH(ctx, "db-1")
+		f.setVersion(1)
+		start := time.Now()
+		r, err := f.deploy("--on", "db-1,web-1")
+		if !errors.Is(err, deploy.ErrFailed) {
+			t.Fatalf("error = %v, want ErrFailed", err)
+		}
+		if o := r.Instances["db-1"]; o.Result != "failed" || !strings.Contains(o.Error, "reach db-1") {
+			t.Errorf("db-1: %q %q", o.Result, o.Error)
+		}
+		if got := r.Instances["web-1"].Result; got != "activated" {
+			t.Errorf("web-1: %q, want activated", got)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("a down host took %s to report", d)
+		}
+		if current, profile := f.running("db-1"); current != old["db-1"] || profile != old["db-1"] {
+			t.Errorf("db-1 changed while down: %s %s", current, profile)
+		}
+	})
+
+	t.Run("another activation holds the host", func(t *testing.T) {
+		f.on("web-2", "sh", "-c", "mkdir -p /run/nix-hive/lock /run/nix-hive/other && echo other >/run/nix-hive/lock/id && echo running >/run/nix-hive/other/status")
+		f.setVersion(2)
+		r, err := f.deploy("--on", "web-2", "--lock-timeout", "2s")
+		if !errors.Is(err, deploy.ErrFailed) {
+			t.Fatalf("error = %v, want ErrFailed", err)
+		}
+		if o := r.Instances["web-2"]; o.Result != "failed" || !strings.Contains(o.Error, "another nix-hive activation is running on the host") {
+			t.Errorf("web-2: %q %q", o.Result, o.Error)
+		}
+		if current, _ := f.running("web-2"); current != old["web-2"] {
+			t.Errorf("web-2 was activated while locked: %s", current)
+		}
+		f.on("web-2", "sh", "-c", "echo activated >/run/nix-hive/other/status")
+		if r, err := f.deploy("--on", "web-2"); err != nil || r.Instances["web-2"].Result != "activated" {
+			t.Errorf("after the other activation ended: %v %+v", err, r.Instances["web-2"])
+		}
+	})
+
+	t.Run("a system that cuts the network rolls itself back", func(t *testing.T) {
+		web := filepath.Join(f.dir, "systems/web.nix")
+		src, _ := os.ReadFile(web)
+		os.WriteFile(web, []byte(strings.Replace(string(src), "motd =", "breakNetwork = true;\n  motd =", 1)), 0o644)
+		defer os.WriteFile(web, src, 0o644)
+		before, _ := f.running("web-1")
+		r, err := f.deploy("--on", "web-1", "--confirm-timeout", "3s")
+		if !errors.Is(err, deploy.ErrFailed) {
+			t.Fatalf("error = %v, want ErrFailed", err)
+		}
+		if o := r.Instances["web-1"]; o.Result != "rolled-back" || !strings.Contains(o.Error, "not confirmed") {
+			t.Errorf("web-1: %q %q", o.Result, o.Error)
+		}
+		current, profile := f.running("web-1")
+		if current != before || profile != before {
+			t.Errorf("web-1 after rollback: current %s profile %s, want %s", current, profile, before)
+		}
+		// The host is reachable again.
+		if r, err := f.deploy("--on", "web-1", "--goal", "dry-activate"); err != nil {
+			t.Errorf("web-1 unreachable after its rollback: %v %+v", err, r)
+		}
+	})
+
+	t.Run("cancelling finishes the running activation and starts no other", func(t *testing.T) {
+		f.setVersion(3)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		progress := &cancelOn{text: "db-1: activating", cancel: cancel}
+		var stdout bytes.Buffer
+		args := []string{"deploy", "--hive", f.dir, "--json", "--parallel", "1", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts, "--signing-key", f.SigningKey}
+		err := cli.Run(ctx, args, labfleet.Environ(), &stdout, progress)
+		t.Logf("progress:\n%s", progress.String())
+		if code := cli.ExitCode(err); code != 130 {
+			t.Errorf("exit code %d (%v), want 130", code, err)
+		}
+		var r report
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if o := r.Instances["db-1"]; o.Result != "activated" {
+			t.Errorf("db-1, activating when cancelled: %q %q, want activated", o.Result, o.Error)
+		} else if current, profile := f.running("db-1"); current != o.Path || profile != o.Path {
+			t.Errorf("db-1 runs %s (profile %s), want %s", current, profile, o.Path)
+		}
+		for _, n := range labfleet.Instances[1:] {
+			o := r.Instances[n]
+			if o.Result != "skipped" && o.Result != "failed" {
+				t.Errorf("%s: %q after cancel, want skipped or failed", n, o.Result)
+			}
+			if current, profile := f.running(n); current != profile {
+				t.Errorf("%s is between generations: current %s, profile %s", n, current, profile)
+			}
+		}
+	})
+}
+
+// cancelOn is a progress writer that cancels the run when text appears.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+func (c *cancelOn) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
