@@ -15,6 +15,7 @@ import (
 	"github.com/nix-hive/nix-hive/internal/cli"
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/labfleet"
+	"github.com/nix-hive/nix-hive/internal/process"
 )
 
 // TestFaults deploys the example fleet once, then injects one fault at a
@@ -99,6 +100,58 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("a connection cut during the copy leaves the host as it was", func(t *testing.T) {
+		web := filepath.Join(f.dir, "systems/web.nix")
+		src, _ := os.ReadFile(web)
+		os.WriteFile(web, []byte(strings.Replace(string(src), "motd =", "payloadBytes = 4194304;\n  motd =", 1)), 0o644)
+		defer os.WriteFile(web, src, 0o644)
+		uplink := f.lab.Hosts["web-2"].Uplink
+		f.run(t, "tc", "qdisc", "add", "dev", uplink, "root", "tbf", "rate", "4mbit", "burst", "32kb", "latency", "400ms")
+		defer f.run(t, "tc", "qdisc", "del", "dev", uplink, "root")
+		before, _ := f.running("web-2")
+		calls := len(f.activations("web-2"))
+
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cut := make(chan struct{})
+		progress := &cancelOn{text: "web-2| copying path", cancel: func() {
+			select {
+			case <-cut:
+			default:
+				close(cut)
+			}
+		}}
+		go func() {
+			select {
+			case <-cut:
+				f.lab.SetLink(context.Background(), "web-2", false)
+			case <-ctx.Done():
+			}
+		}()
+		defer f.lab.SetLink(context.Background(), "web-2", true)
+		var stdout bytes.Buffer
+		args := []string{"deploy", "--hive", f.dir, "--json", "--on", "web-2", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts}
+		err := cli.Run(ctx, args, labfleet.Environ(), &stdout, progress)
+		t.Logf("progress:\n%s", progress.String())
+		if !errors.Is(err, deploy.ErrFailed) {
+			t.Fatalf("error = %v, want ErrFailed", err)
+		}
+		var r report
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if o := r.Instances["web-2"]; o.Result != "failed" || !strings.Contains(o.Error, "copy") {
+			t.Errorf("web-2: %q %q, want failed in the copy", o.Result, o.Error)
+		}
+		f.lab.SetLink(context.Background(), "web-2", true)
+		if current, profile := f.running("web-2"); current != before || profile != before {
+			t.Errorf("web-2 changed: current %s profile %s, want %s", current, profile, before)
+		}
+		if got := len(f.activations("web-2")); got != calls {
+			t.Errorf("web-2 was activated after a failed copy")
+		}
+	})
+
 	t.Run("cancelling finishes the running activation and starts no other", func(t *testing.T) {
 		f.setVersion(3)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -130,6 +183,13 @@ func TestFaults(t *testing.T) {
 			}
 		}
 	})
+}
+
+func (f *fleet) run(t *testing.T, args ...string) {
+	t.Helper()
+	if _, err := (&process.Exec{}).Run(context.Background(), process.Command{Args: args}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // cancelOn is a progress writer that cancels the run when text appears.
