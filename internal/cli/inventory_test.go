@@ -4,26 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/nix-hive/nix-hive/internal/testenv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 )
 
-func requireNix(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("nix-instantiate"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("nix-instantiate is required in CI: %v", err)
-		}
-		t.Skipf("nix-instantiate not installed: %v", err)
-	}
-}
-
 func TestInventoryCommand(t *testing.T) {
-	requireNix(t)
+	testenv.RequireTools(t, "nix-instantiate")
 	fleet := "../inventory/testdata/fleet"
 	tests := []struct {
 		name     string
@@ -84,7 +74,7 @@ func TestInventoryCommand(t *testing.T) {
 }
 
 func TestInventoryBuildsNothing(t *testing.T) {
-	requireNix(t)
+	testenv.RequireTools(t, "nix-instantiate")
 	// Every configuration in the fixture throws when evaluated; a syntax
 	// error in hive.nix is reported with the file and position.
 	dir := t.TempDir()

@@ -2,8 +2,8 @@ package inventory
 
 import (
 	"context"
+	"github.com/nix-hive/nix-hive/internal/testenv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,19 +15,10 @@ import (
 
 // requireNix fails the test in CI (where nix must be installed) and skips
 // it elsewhere when nix-instantiate is missing.
-func requireNix(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("nix-instantiate"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("nix-instantiate is required in CI: %v", err)
-		}
-		t.Skipf("nix-instantiate not installed: %v", err)
-	}
-}
 
 func load(t *testing.T, hiveFile string) (*Inventory, error) {
 	t.Helper()
-	requireNix(t)
+	testenv.RequireTools(t, "nix-instantiate")
 	exprs, err := hive.Write(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
