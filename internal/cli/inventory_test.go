@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/nix-hive/nix-hive/internal/testenv"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nix-hive/nix-hive/internal/testenv"
 )
 
 func TestInventoryCommand(t *testing.T) {

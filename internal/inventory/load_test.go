@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"github.com/nix-hive/nix-hive/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,10 +10,8 @@ import (
 
 	"github.com/nix-hive/nix-hive/hive"
 	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/testenv"
 )
-
-// requireNix fails the test in CI (where nix must be installed) and skips
-// it elsewhere when nix-instantiate is missing.
 
 func load(t *testing.T, hiveFile string) (*Inventory, error) {
 	t.Helper()
