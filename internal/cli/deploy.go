@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
+	"github.com/nix-hive/nix-hive/internal/keyfile"
 	"github.com/nix-hive/nix-hive/internal/linewriter"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
@@ -33,6 +36,10 @@ type deployConfig struct {
 	signingKey     string
 	confirmTimeout time.Duration
 	lockTimeout    time.Duration
+	// loaded, if set, sees the inventory and the selected instances before
+	// anything is built; its error stops the run (the action checks and
+	// plans its GitHub deployments there).
+	loaded func(inv *inventory.Inventory, names []string) error
 }
 
 // parseParallel validates a --parallel value.
@@ -83,16 +90,35 @@ func runDeploy(ctx context.Context, name string, args []string, std IO, fixedGoa
 	if c.parallel, err = parseParallel(*parallel); err != nil {
 		return fmt.Errorf("%w: --%w", ErrUsage, err)
 	}
-	for flagName, path := range map[string]string{"--ssh-key": c.sshKey, "--known-hosts": c.knownHosts, "--signing-key": c.signingKey} {
-		if err := checkFile(flagName, path); err != nil {
-			return err
-		}
+	if err := c.checkKeys(); err != nil {
+		return err
 	}
 	if c.confirmTimeout < 0 || c.lockTimeout < 0 {
 		return fmt.Errorf("%w: --confirm-timeout and --lock-timeout must not be negative", ErrUsage)
 	}
 	_, err = c.execute(ctx, std, nil)
 	return err
+}
+
+// checkKeys checks the key files given before any host is touched: they
+// exist, and hold what their flag expects.
+func (c *deployConfig) checkKeys() error {
+	for flagName, path := range map[string]string{"--ssh-key": c.sshKey, "--known-hosts": c.knownHosts, "--signing-key": c.signingKey} {
+		if err := checkFile(flagName, path); err != nil {
+			return err
+		}
+	}
+	if c.sshKey != "" {
+		if err := keyfile.CheckSSHPrivateKey(c.sshKey); err != nil {
+			return fmt.Errorf("%w: --ssh-key: %w", ErrUsage, err)
+		}
+	}
+	if c.signingKey != "" {
+		if err := keyfile.CheckNixSecretKey(c.signingKey); err != nil {
+			return fmt.Errorf("%w: --signing-key: %w", ErrUsage, err)
+		}
+	}
+	return nil
 }
 
 func (c *deployConfig) flags(fs *flag.FlagSet) {
@@ -120,11 +146,22 @@ func (c *deployConfig) execute(ctx context.Context, std IO, observer deploy.Obse
 	if err != nil {
 		return nil, err
 	}
+	if c.loaded != nil {
+		if err := c.loaded(inv, names); err != nil {
+			return nil, err
+		}
+	}
 	ssh, err := sshconfig.Write(dir, inv.SSHConfig, sshconfig.Options{
 		IdentityFile: absPath(c.sshKey), KnownHosts: absPath(c.knownHosts), AcceptNewHostKeys: c.acceptNewKeys,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if c.goal != deploy.GoalBuild && !c.dryRun {
+		checker := &hostkeys.Checker{Runner: runner, SSH: ssh}
+		if err := checker.Check(ctx, sshTargets(inv, names)); err != nil {
+			return nil, fmt.Errorf("no host was touched: %w", err)
+		}
 	}
 	out := linewriter.NewShared(std.Stderr)
 	if c.dryRun {
@@ -190,4 +227,36 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// sshTargets lists the ssh host aliases the runner connects to: the
+// selected instances and the ssh stores they push to.
+func sshTargets(inv *inventory.Inventory, names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(alias string) {
+		if alias != "" && !seen[alias] {
+			seen[alias] = true
+			out = append(out, alias)
+		}
+	}
+	for _, n := range names {
+		if store, ok := inv.Stores[inv.Instances[n].Store]; ok {
+			add(storeHost(store.URL))
+		}
+	}
+	for _, n := range names {
+		add(n)
+	}
+	return out
+}
+
+// storeHost returns the ssh host alias of an ssh:// or ssh-ng:// store URL,
+// or "" for other stores.
+func storeHost(storeURL string) string {
+	u, err := url.Parse(storeURL)
+	if err != nil || (u.Scheme != "ssh" && u.Scheme != "ssh-ng") {
+		return ""
+	}
+	return u.Hostname()
 }

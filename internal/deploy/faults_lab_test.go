@@ -33,6 +33,35 @@ func TestFaults(t *testing.T) {
 		old[n] = first.Instances[n].Path
 	}
 
+	t.Run("an unknown host key stops the run before any host is touched", func(t *testing.T) {
+		known, err := os.ReadFile(f.lab.KnownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, line := range strings.Split(string(known), "\n") {
+			if !strings.HasPrefix(line, f.lab.Hosts["eu-2"].Addr+" ") {
+				kept = append(kept, line)
+			}
+		}
+		partial := filepath.Join(t.TempDir(), "known_hosts")
+		os.WriteFile(partial, []byte(strings.Join(kept, "\n")), 0o600)
+		f.setVersion(100)
+		calls := len(f.activations("web-1"))
+		var stdout, stderr bytes.Buffer
+		args := []string{"deploy", "--hive", f.dir, "--ssh-key", f.lab.Key, "--known-hosts", partial, "--signing-key", f.SigningKey}
+		err = cli.Run(context.Background(), args, labfleet.Environ(), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "no host was touched") || !strings.Contains(err.Error(), "eu-2 ("+f.lab.Hosts["eu-2"].Addr+"): host key is not known") {
+			t.Fatalf("error = %v", err)
+		}
+		if strings.Contains(err.Error(), "web-1") {
+			t.Errorf("known hosts reported too: %v", err)
+		}
+		if len(f.activations("web-1")) != calls {
+			t.Error("web-1 was activated although the run should have stopped")
+		}
+	})
+
 	t.Run("a host that is down fails fast, the others deploy", func(t *testing.T) {
 		if err := f.lab.StopSSH(ctx, "db-1"); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,68 @@
+// Package keyfile checks key files before nix-hive hands them to ssh or
+// nix, so that an empty or wrong key is a clear error up front instead of a
+// failed login on every host. It never prints a key's content.
+package keyfile
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+)
+
+// ErrBadKey is wrapped by every error about a key's content.
+var ErrBadKey = errors.New("not a usable key")
+
+var pemBlock = regexp.MustCompile(`(?s)^-----BEGIN ((OPENSSH|RSA|EC|DSA) )?PRIVATE KEY-----\r?\n.+\r?\n-----END ((OPENSSH|RSA|EC|DSA) )?PRIVATE KEY-----\s*$`)
+
+// CheckSSHPrivateKeyData checks that data is an unencrypted-looking
+// OpenSSH or PEM private key block.
+func CheckSSHPrivateKeyData(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0:
+		return fmt.Errorf("%w: the ssh private key is empty", ErrBadKey)
+	case bytes.HasPrefix(data, []byte("ssh-")) || bytes.HasPrefix(data, []byte("ecdsa-")):
+		return fmt.Errorf("%w: this is a public key; give the private key (the file without .pub)", ErrBadKey)
+	case !pemBlock.Match(data):
+		return fmt.Errorf("%w: expected an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- ... -----END OPENSSH PRIVATE KEY-----)", ErrBadKey)
+	case bytes.Contains(data, []byte("ENCRYPTED")):
+		return fmt.Errorf("%w: the key is passphrase-protected; nix-hive runs ssh in batch mode and cannot ask for it", ErrBadKey)
+	}
+	return nil
+}
+
+var nixSecretKey = regexp.MustCompile(`^[^:\s]+:([A-Za-z0-9+/]+=*)$`)
+
+// CheckNixSecretKeyData checks that data is a nix secret key
+// ("name:base64", as nix-store --generate-binary-cache-key writes).
+func CheckNixSecretKeyData(data []byte) error {
+	m := nixSecretKey.FindSubmatch(bytes.TrimSpace(data))
+	if m == nil {
+		return fmt.Errorf("%w: expected a nix secret key (name:base64, from nix-store --generate-binary-cache-key)", ErrBadKey)
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(m[1]))
+	if err != nil || len(raw) != 64 {
+		return fmt.Errorf("%w: the nix secret key's base64 part is not a 64-byte ed25519 secret key (is it the public key?)", ErrBadKey)
+	}
+	return nil
+}
+
+// CheckSSHPrivateKey checks an ssh private key file.
+func CheckSSHPrivateKey(path string) error { return checkFile(path, CheckSSHPrivateKeyData) }
+
+// CheckNixSecretKey checks a nix secret key file.
+func CheckNixSecretKey(path string) error { return checkFile(path, CheckNixSecretKeyData) }
+
+func checkFile(path string, check func([]byte) error) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := check(data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package keyfile
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheckSSHPrivateKeyData(t *testing.T) {
+	valid := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n"
+	tests := []struct {
+		name, data, want string
+	}{
+		{"openssh", valid, ""},
+		{"pem rsa", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", ""},
+		{"empty", "  \n", "the ssh private key is empty"},
+		{"public key", "ssh-ed25519 AAAAC3Nza user@host", "this is a public key"},
+		{"garbage", "hunter2", "expected an OpenSSH private key"},
+		{"truncated", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn", "expected an OpenSSH private key"},
+		{"encrypted", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END RSA PRIVATE KEY-----", "passphrase-protected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckSSHPrivateKeyData([]byte(tt.data))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrBadKey) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+			if err != nil && strings.TrimSpace(tt.data) != "" && strings.Contains(err.Error(), strings.TrimSpace(tt.data)) {
+				t.Errorf("the error shows the key's content: %v", err)
+			}
+		})
+	}
+}
+
+func TestCheckRealKeys(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := exec.LookPath("ssh-keygen"); err == nil {
+		key := filepath.Join(dir, "id")
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+		if err := CheckSSHPrivateKey(key); err != nil {
+			t.Errorf("a real ed25519 key was rejected: %v", err)
+		}
+		if err := CheckSSHPrivateKey(key + ".pub"); err == nil {
+			t.Error("a public key was accepted")
+		}
+	}
+	if _, err := exec.LookPath("nix-store"); err == nil {
+		sec, pub := filepath.Join(dir, "sec"), filepath.Join(dir, "pub")
+		if out, err := exec.Command("nix-store", "--generate-binary-cache-key", "c", sec, pub).CombinedOutput(); err != nil {
+			t.Fatalf("nix-store: %v %s", err, out)
+		}
+		if err := CheckNixSecretKey(sec); err != nil {
+			t.Errorf("a real nix secret key was rejected: %v", err)
+		}
+		if err := CheckNixSecretKey(pub); err == nil {
+			t.Error("a nix public key was accepted as the secret key")
+		}
+	}
+	if err := CheckNixSecretKey(filepath.Join(dir, "missing")); err == nil || !os.IsNotExist(errors.Unwrap(err)) && !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing file: %v", err)
+	}
+}
