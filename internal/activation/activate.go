@@ -44,6 +44,13 @@ func (a *Agent) Activate(ctx context.Context, path string, goal Goal, o Options)
 	return a.follow(ctx, id, o)
 }
 
+// DryRun runs (through a runner that only prints, for --dry-run) the
+// command that would start the activation.
+func (a *Agent) DryRun(ctx context.Context, path string, goal Goal, o Options) error {
+	_, err := a.run(ctx, "start", "<id>", path, string(goal), strconv.Itoa(int(o.ConfirmTimeout.Seconds())))
+	return err
+}
+
 // start launches the detached worker, waiting up to o.LockTimeout for
 // another activation on the host to finish.
 func (a *Agent) start(ctx context.Context, id, path string, goal Goal, o Options) error {

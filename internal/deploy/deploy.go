@@ -136,7 +136,7 @@ func (e *Engine) Run(ctx context.Context, names []string) (*Report, error) {
 	g.SetLimit(parallel)
 	for _, n := range names {
 		if ctx.Err() != nil {
-			r.emit(ctx, n, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+			r.finish(ctx, n, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
 			continue
 		}
 		g.Go(func() error {
@@ -196,7 +196,16 @@ type run struct {
 }
 
 func (r *run) emit(ctx context.Context, name string, s State, detail string, err error) {
-	ev := Event{Instance: name, State: s, Detail: detail, Err: err, Time: r.engine.now()}
+	r.event(ctx, Event{Instance: name, State: s, Detail: detail, Err: err})
+}
+
+// finish emits the instance's last event, its result.
+func (r *run) finish(ctx context.Context, name string, s State, detail string, err error) {
+	r.event(ctx, Event{Instance: name, State: s, Detail: detail, Err: err, Final: true})
+}
+
+func (r *run) event(ctx context.Context, ev Event) {
+	ev.Time = r.engine.now()
 	r.report.update(ev)
 	if r.engine.Observer != nil {
 		r.engine.Observer.Observe(ctx, ev)

@@ -29,15 +29,6 @@ const (
 	RolledBack State = "rolled-back" // activation failed and the previous generation was restored
 )
 
-// Final reports whether s ends an instance's run.
-func (s State) Final() bool {
-	switch s {
-	case Failed, Skipped, RolledBack, Unchanged, Activated:
-		return true
-	}
-	return false
-}
-
 // OK reports whether s is a successful outcome.
 func (s State) OK() bool {
 	switch s {
@@ -59,6 +50,9 @@ type Event struct {
 	Err error
 	// Time is when the state was entered.
 	Time time.Time
+	// Final is set on the instance's last event of the run; its State is
+	// then the instance's result (Built or Pushed for those goals).
+	Final bool
 }
 
 // String renders the event as one line of terminal output.

@@ -92,11 +92,11 @@ func (r *run) instance(ctx context.Context, name string) {
 		if errors.Is(err, activation.ErrRolledBack) {
 			state = RolledBack
 		}
-		r.emit(ctx, name, state, "", err)
+		r.finish(ctx, name, state, "", err)
 	}
 
 	if ctx.Err() != nil {
-		r.emit(ctx, name, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+		r.finish(ctx, name, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
 		return
 	}
 	r.emit(ctx, name, Building, inst.System, nil)
@@ -106,10 +106,11 @@ func (r *run) instance(ctx context.Context, name string) {
 		return
 	}
 	r.report.setPath(name, path)
-	r.emit(ctx, name, Built, path, nil)
 	if goal == GoalBuild {
+		r.finish(ctx, name, Built, path, nil)
 		return
 	}
+	r.emit(ctx, name, Built, path, nil)
 
 	if inst.Store != "" {
 		r.emit(ctx, name, Pushing, inst.Store, nil)
@@ -128,7 +129,7 @@ func (r *run) instance(ctx context.Context, name string) {
 			return
 		}
 		if status.Unchanged(path, activation.Goal(goal)) {
-			r.emit(ctx, name, Unchanged, "already running "+path, nil)
+			r.finish(ctx, name, Unchanged, "already running "+path, nil)
 			return
 		}
 	}
@@ -138,22 +139,30 @@ func (r *run) instance(ctx context.Context, name string) {
 		fail(err)
 		return
 	}
-	r.emit(ctx, name, Copied, "", nil)
 	if !goal.activates() {
-		r.emit(ctx, name, Pushed, "", nil)
+		r.finish(ctx, name, Pushed, "copied to "+name, nil)
 		return
 	}
+	r.emit(ctx, name, Copied, "", nil)
 
 	if ctx.Err() != nil {
-		r.emit(ctx, name, Skipped, "", fmt.Errorf("not activated: %w", context.Cause(ctx)))
+		r.finish(ctx, name, Skipped, "", fmt.Errorf("not activated: %w", context.Cause(ctx)))
 		return
 	}
 	r.emit(ctx, name, Activating, string(goal), nil)
+	if e.Options.DryRun {
+		if err := agent.DryRun(ctx, path, activation.Goal(goal), e.Options.Activation); err != nil {
+			fail(err)
+			return
+		}
+		r.finish(ctx, name, Activated, string(goal)+", dry run", nil)
+		return
+	}
 	if _, err := agent.Activate(ctx, path, activation.Goal(goal), e.Options.Activation); err != nil {
 		fail(fmt.Errorf("activate %s on %s: %w", goal, name, err))
 		return
 	}
-	r.emit(ctx, name, Activated, string(goal), nil)
+	r.finish(ctx, name, Activated, string(goal), nil)
 }
 
 func copySource(store string) string {

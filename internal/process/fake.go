@@ -20,6 +20,7 @@ type fakeReply struct {
 	prefix []string
 	stdout string
 	err    error
+	fn     func(Command) (string, error)
 	used   bool
 }
 
@@ -32,6 +33,14 @@ func (f *Fake) Expect(prefix []string, stdout string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.expected = append(f.expected, fakeReply{prefix: prefix, stdout: stdout, err: err})
+}
+
+// Respond makes commands whose arguments start with prefix answer what fn
+// returns for them, for replies that depend on the arguments.
+func (f *Fake) Respond(prefix []string, fn func(Command) (string, error)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expected = append(f.expected, fakeReply{prefix: prefix, fn: fn})
 }
 
 // Run implements Runner.
@@ -53,6 +62,10 @@ func (f *Fake) Run(ctx context.Context, c Command) ([]byte, error) {
 		return nil, fmt.Errorf("process.Fake: unexpected command: %s", QuoteArgs(c.Args))
 	}
 	match.used = true
+	if match.fn != nil {
+		out, err := match.fn(c)
+		return []byte(out), err
+	}
 	return []byte(match.stdout), match.err
 }
 
