@@ -112,15 +112,6 @@ func (r *run) instance(ctx context.Context, name string) {
 	}
 	r.emit(ctx, name, Built, path, nil)
 
-	if inst.Store != "" {
-		r.emit(ctx, name, Pushing, inst.Store, nil)
-		if _, err := r.push(ctx, inst.System, path, inst.Store).wait(ctx); err != nil {
-			fail(err)
-			return
-		}
-		r.emit(ctx, name, Pushed, inst.Store, nil)
-	}
-
 	agent := &activation.Agent{Runner: e.Runner, SSH: e.SSH, Host: name, Log: r.logf(name)}
 	if goal.activates() && !e.Options.DryRun {
 		status, err := agent.Status(ctx)
@@ -132,6 +123,16 @@ func (r *run) instance(ctx context.Context, name string) {
 			r.finish(ctx, name, Unchanged, "already running "+path, nil)
 			return
 		}
+	}
+
+	// Only instances that need the closure wait for their store to get it.
+	if inst.Store != "" {
+		r.emit(ctx, name, Pushing, inst.Store, nil)
+		if _, err := r.push(ctx, inst.System, path, inst.Store).wait(ctx); err != nil {
+			fail(err)
+			return
+		}
+		r.emit(ctx, name, Pushed, inst.Store, nil)
 	}
 
 	r.emit(ctx, name, Copying, copySource(inst.Store), nil)
