@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,7 +27,7 @@ const (
 	// recordTimeout bounds the wait for statuses still on their way to
 	// GitHub once the deployment is done; cancelledRecordTimeout when the
 	// run was cancelled, which leaves little time.
-	recordTimeout          = 2 * time.Minute
+	recordTimeout          = 5 * time.Minute
 	cancelledRecordTimeout = 5 * time.Second
 )
 
@@ -50,7 +49,7 @@ func runAction(ctx context.Context, args []string, std IO) error {
 		for _, e := range unjoin(err) {
 			gha.Errorf("%s", e)
 		}
-		finishAction(gha, action.Summary{Err: err}, nil)
+		finishAction(gha, action.Summary{Err: err})
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	summary := action.Summary{Inputs: in, Run: run}
@@ -60,7 +59,7 @@ func runAction(ctx context.Context, args []string, std IO) error {
 	if err != nil {
 		gha.EndGroup()
 		summary.Err = err
-		finishAction(gha, summary, nil)
+		finishAction(gha, summary)
 		return err
 	}
 	defer removeKeys()
@@ -68,7 +67,7 @@ func runAction(ctx context.Context, args []string, std IO) error {
 	gha.EndGroup()
 	if err != nil {
 		summary.Err = err
-		finishAction(gha, summary, nil)
+		finishAction(gha, summary)
 		return err
 	}
 
@@ -123,7 +122,7 @@ func runAction(ctx context.Context, args []string, std IO) error {
 			}
 		}
 	}
-	finishAction(gha, summary, summary.IDs)
+	finishAction(gha, summary)
 	return summary.Err
 }
 
@@ -173,8 +172,8 @@ func describeInputs(w io.Writer, in *action.Inputs, run *action.Run) {
 
 // finishAction writes the outputs and the step summary; failing to is a
 // warning, as the deployment itself is done.
-func finishAction(gha *githubactions.Action, summary action.Summary, ids map[string]int64) {
-	if err := action.WriteOutputs(gha, summary.Report, ids); err != nil {
+func finishAction(gha *githubactions.Action, summary action.Summary) {
+	if err := action.WriteOutputs(gha, summary.Report, summary.IDs); err != nil {
 		gha.Warningf("%s", err)
 	}
 	if err := action.WriteSummary(gha, summary.Markdown()); err != nil {
@@ -182,13 +181,17 @@ func finishAction(gha *githubactions.Action, summary action.Summary, ids map[str
 	}
 }
 
-// unjoin splits an errors.Join error into its parts.
+// unjoin splits errors.Join errors into their parts.
 func unjoin(err error) []error {
-	var j interface{ Unwrap() []error }
-	if errors.As(err, &j) {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
 }
 
 func lineCount(s string) int {

@@ -1,0 +1,232 @@
+// Package action is nix-hive's GitHub Action edge: it reads and checks the
+// action's inputs and the run's GITHUB_* variables once, masks the secrets,
+// writes the keys to private files, and in the end writes the outputs and
+// the step summary. Package action/record turns each instance's progress
+// into GitHub deployment statuses.
+package action
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/keyfile"
+	"github.com/nix-hive/nix-hive/internal/selector"
+)
+
+// Inputs are the action's inputs, checked, with their defaults set.
+type Inputs struct {
+	// Hive is the absolute path of the hive.nix or its directory.
+	Hive string
+	// Targets is an --on selector; "" selects every instance.
+	Targets string
+	// Goal is how far to deploy.
+	Goal deploy.Goal
+	// Token authenticates GitHub API requests.
+	Token string
+	// SSHKey is the private key text; "" if not given.
+	SSHKey string
+	// KnownHosts is a known_hosts text; "" if not given.
+	KnownHosts string
+	// SigningKey is a nix secret key ("name:base64"); "" if not given.
+	SigningKey string
+	// Environment renders each instance's GitHub environment name.
+	Environment Template
+	// Parallel is how many instances are copied and activated at once.
+	Parallel int
+	// DryRun prints the commands and changes nothing.
+	DryRun bool
+	// Record says whether deployments are recorded in GitHub: the
+	// record-deployments input, and never in a dry run, which deploys
+	// nothing.
+	Record bool
+	// NixConfig holds extra nix.conf lines for every nix command.
+	NixConfig string
+}
+
+// Run is the workflow run the action runs in, from the GITHUB_* variables.
+type Run struct {
+	// Owner and Repo name the repository (GITHUB_REPOSITORY).
+	Owner, Repo string
+	// SHA is the commit deployed (GITHUB_SHA).
+	SHA string
+	// ServerURL is GitHub's web root (GITHUB_SERVER_URL), APIURL its REST
+	// API root (GITHUB_API_URL).
+	ServerURL, APIURL string
+	// RunID and RunAttempt identify the run; 0 if unknown.
+	RunID      int64
+	RunAttempt int
+	// Job is the job's id in the workflow (GITHUB_JOB), RunnerName the
+	// runner's name (RUNNER_NAME): they find the job's log page.
+	Job, RunnerName string
+	// Trigger says who and what started the run.
+	Trigger Trigger
+}
+
+// Parse reads every input and the run's variables and checks them, before
+// anything else happens. The error joins one error per problem, each naming
+// the input or variable; it never quotes a secret.
+func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
+	var errs []error
+	bad := func(input string, err error) { errs = append(errs, fmt.Errorf("input %s: %w", input, err)) }
+	get := func(name, def string) string {
+		if v := a.GetInput(name); v != "" {
+			return v
+		}
+		return def
+	}
+
+	in := &Inputs{
+		Targets:    get("targets", ""),
+		Token:      get("github-token", ""),
+		SSHKey:     normalizeLines(get("ssh-private-key", "")),
+		KnownHosts: normalizeLines(get("ssh-known-hosts", "")),
+		SigningKey: get("signing-key", ""),
+		NixConfig:  normalizeLines(get("nix-config", "")),
+	}
+	var err error
+	if in.Goal, err = deploy.ParseGoal(get("goal", string(deploy.GoalSwitch))); err != nil {
+		bad("goal", err)
+	}
+	if in.Parallel, err = strconv.Atoi(get("parallel", "10")); err != nil || in.Parallel < 1 {
+		bad("parallel", fmt.Errorf("%q is not a whole number of at least 1", get("parallel", "10")))
+	}
+	if in.DryRun, err = parseBool(get("dry-run", "false")); err != nil {
+		bad("dry-run", err)
+	}
+	record, err := parseBool(get("record-deployments", "true"))
+	if err != nil {
+		bad("record-deployments", err)
+	}
+	in.Record = record && !in.DryRun
+	if in.Environment, err = ParseTemplate(get("environment", DefaultEnvironment)); err != nil {
+		bad("environment", err)
+	}
+	if _, err := selector.Parse(in.Targets); err != nil {
+		bad("targets", err)
+	}
+	if in.Hive, err = hivePath(get("hive", "hive.nix"), a.Getenv("GITHUB_WORKSPACE")); err != nil {
+		bad("hive", err)
+	}
+	if in.Record && in.Token == "" {
+		bad("github-token", errors.New("is empty, and recording deployments needs a token with `permissions: deployments: write` "+
+			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: false"))
+	}
+	switch {
+	case in.SSHKey != "":
+		if err := checkPrivateKey(in.SSHKey); err != nil {
+			bad("ssh-private-key", err)
+		}
+	case in.Goal != deploy.GoalBuild && !in.DryRun:
+		bad("ssh-private-key", fmt.Errorf("is empty, and goal %s logs in to the hosts: give the private key (a secret) whose public half root on each host accepts", in.Goal))
+	}
+	if err := checkKnownHosts(in.KnownHosts); err != nil {
+		bad("ssh-known-hosts", err)
+	}
+	if in.SigningKey != "" {
+		if err := keyfile.CheckNixSecretKeyData([]byte(in.SigningKey)); err != nil {
+			bad("signing-key", err)
+		}
+	}
+	if err := checkNixConfig(in.NixConfig); err != nil {
+		bad("nix-config", err)
+	}
+
+	run, err := parseRun(a)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return in, run, nil
+}
+
+// parseBool accepts the YAML 1.2 booleans, as actions/toolkit's
+// getBooleanInput does.
+func parseBool(s string) (bool, error) {
+	switch s {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean; use true or false", s)
+}
+
+// hivePath resolves the hive input against the workspace and checks that it
+// exists.
+func hivePath(p, workspace string) (string, error) {
+	if !filepath.IsAbs(p) && workspace != "" {
+		p = filepath.Join(workspace, p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("%s not found in the workspace; check the repository out first (actions/checkout) or set hive to the deployment's hive.nix", abs)
+	}
+	return abs, nil
+}
+
+// normalizeLines turns CRLF line ends (a secret pasted on Windows) into LF.
+func normalizeLines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+var (
+	repository = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	commit     = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+)
+
+// parseRun reads the GITHUB_* variables the runner sets.
+func parseRun(a *githubactions.Action) (*Run, error) {
+	var errs []error
+	gh, err := a.Context()
+	if gh == nil {
+		return nil, fmt.Errorf("read the event (GITHUB_EVENT_PATH): %w", err)
+	}
+	if err != nil {
+		errs = append(errs, fmt.Errorf("read the GITHUB_* variables: %w", err))
+	}
+	run := &Run{
+		SHA: gh.SHA, ServerURL: strings.TrimSuffix(gh.ServerURL, "/"), APIURL: gh.APIURL,
+		RunID: gh.RunID, RunAttempt: int(gh.RunAttempt),
+		Job: gh.Job, RunnerName: a.Getenv("RUNNER_NAME"),
+		Trigger: triggerOf(gh),
+	}
+	if !repository.MatchString(gh.Repository) {
+		errs = append(errs, fmt.Errorf("GITHUB_REPOSITORY %q is not OWNER/REPO; nix-hive action runs in GitHub Actions, which sets it", gh.Repository))
+	}
+	run.Owner, run.Repo = gh.Repo()
+	if !commit.MatchString(gh.SHA) {
+		errs = append(errs, fmt.Errorf("GITHUB_SHA %q is not a commit id; nix-hive action runs in GitHub Actions, which sets it", gh.SHA))
+	}
+	for name, u := range map[string]string{"GITHUB_SERVER_URL": run.ServerURL, "GITHUB_API_URL": run.APIURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", name, u))
+		}
+	}
+	return run, errors.Join(errs...)
+}
+
+// URL is the run's page (of this attempt, when known).
+func (r *Run) URL() string {
+	u := fmt.Sprintf("%s/%s/%s/actions/runs/%d", r.ServerURL, r.Owner, r.Repo, r.RunID)
+	if r.RunAttempt > 0 {
+		u += fmt.Sprintf("/attempts/%d", r.RunAttempt)
+	}
+	return u
+}
+
+// EnvironmentURL is the page listing an environment's deployments.
+func (r *Run) EnvironmentURL(environment string) string {
+	return fmt.Sprintf("%s/%s/%s/deployments/%s", r.ServerURL, r.Owner, r.Repo, url.PathEscape(environment))
+}

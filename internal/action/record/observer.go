@@ -1,0 +1,336 @@
+// Package record records each instance's deployment in GitHub while the
+// deploy engine runs: it is a deploy.Observer that creates a deployment when
+// an instance is planned and adds statuses as the instance progresses.
+//
+// GitHub never holds up or breaks a deployment. Observe only queues the
+// event; one goroutine per instance sends the instance's statuses in order,
+// skipping in-progress statuses already overtaken by later ones when GitHub
+// is slow. A request that fails after the recorder's retries becomes a
+// warning and the deployment goes on; a token without `deployments: write`
+// gives one warning and stops all recording.
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/deployments"
+)
+
+// ActiveLister finds an environment's active deployments, newest first;
+// *deployments.GitHub is one.
+type ActiveLister interface {
+	Active(ctx context.Context, environment string) ([]int64, error)
+}
+
+// Config configures an Observer.
+type Config struct {
+	// Recorder records the deployments. Required.
+	Recorder deployments.Recorder
+	// Goal is the run's goal.
+	Goal deploy.Goal
+	// LogURL is the log link every status carries.
+	LogURL string
+	// Active, if set, finds the earlier active deployments of a production
+	// environment, which the Observer retires itself when a deployment there
+	// succeeds: GitHub's auto_inactive leaves production deployments alone.
+	Active ActiveLister
+	// Warn reports a recording that failed; nil discards it.
+	Warn func(msg string)
+}
+
+// Observer records deployments as the engine reports progress. Create it
+// with New, give it the instances' deployments with Plan before the engine
+// runs, and call Close when the engine is done.
+type Observer struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	stopped atomic.Bool // no permission: record nothing more
+	noPerm  sync.Once
+
+	mu       sync.Mutex
+	requests map[string]deployments.Request
+	workers  map[string]*worker
+	closed   bool
+}
+
+var _ deploy.Observer = (*Observer)(nil)
+
+// New returns an Observer. Its requests to GitHub use ctx's values but not
+// its cancellation: an instance skipped because the run was cancelled is
+// still recorded. Close bounds how long they may take.
+func New(ctx context.Context, cfg Config) *Observer {
+	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	return &Observer{cfg: cfg, ctx: octx, cancel: cancel, requests: map[string]deployments.Request{}, workers: map[string]*worker{}}
+}
+
+// Plan sets the deployment to create for each instance when it is planned.
+func (o *Observer) Plan(reqs map[string]deployments.Request) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for n, r := range reqs {
+		o.requests[n] = r
+	}
+}
+
+// Observe queues e for its instance's worker and returns at once.
+func (o *Observer) Observe(_ context.Context, e deploy.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	w := o.workers[e.Instance]
+	if w == nil {
+		req, ok := o.requests[e.Instance]
+		if !ok {
+			return // not planned: not recorded
+		}
+		w = &worker{o: o, req: req, tracker: tracker{goal: o.cfg.Goal}, wake: make(chan struct{}, 1)}
+		o.workers[e.Instance] = w
+		o.wg.Add(1)
+		go w.run()
+	}
+	w.push(e)
+}
+
+// Close stops taking events and waits up to timeout for every instance's
+// statuses to be sent. When time runs out it abandons the rest and says
+// which instances' deployments have no final status.
+func (o *Observer) Close(timeout time.Duration) error {
+	o.mu.Lock()
+	o.closed = true
+	workers := make([]*worker, 0, len(o.workers))
+	for _, w := range o.workers {
+		workers = append(workers, w)
+	}
+	o.mu.Unlock()
+	for _, w := range workers {
+		w.close()
+	}
+	done := make(chan struct{})
+	go func() {
+		o.wg.Wait()
+		close(done)
+	}()
+	defer o.cancel()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(timeout):
+	}
+	o.cancel()
+	<-done // the workers' requests end with the context
+	var open []string
+	for _, w := range workers {
+		if w.id.Load() != 0 && !w.final.Load() {
+			open = append(open, w.req.Instance)
+		}
+	}
+	sort.Strings(open)
+	if len(open) == 0 {
+		return nil
+	}
+	return fmt.Errorf("gave up waiting %s for GitHub: the deployments of %s have no final status", timeout, strings.Join(open, ", "))
+}
+
+// IDs returns the deployment id of each instance whose deployment was
+// created.
+func (o *Observer) IDs() map[string]int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ids := map[string]int64{}
+	for n, w := range o.workers {
+		if id := w.id.Load(); id != 0 {
+			ids[n] = id
+		}
+	}
+	return ids
+}
+
+// failed reports a request that failed; the first refusal for lack of
+// permission stops all recording.
+func (o *Observer) failed(instance string, err error) {
+	if o.ctx.Err() != nil {
+		return // Close gave up; it reports once
+	}
+	if errors.Is(err, deployments.ErrNoPermission) {
+		o.stopped.Store(true)
+		o.noPerm.Do(func() {
+			o.warn(fmt.Sprintf("not recording deployments in GitHub: %v. The hosts are deployed regardless.", err))
+		})
+		return
+	}
+	o.warn(fmt.Sprintf("%s: could not record its deployment in GitHub, it is deployed regardless: %v", instance, err))
+}
+
+func (o *Observer) warn(msg string) {
+	if o.cfg.Warn != nil {
+		o.cfg.Warn(msg)
+	}
+}
+
+// worker sends one instance's deployment and statuses, in order.
+type worker struct {
+	o       *Observer
+	req     deployments.Request
+	tracker tracker // used by run only
+	id      atomic.Int64
+	final   atomic.Bool
+
+	mu     sync.Mutex
+	queue  []deploy.Event
+	closed bool
+	wake   chan struct{}
+}
+
+func (w *worker) push(e deploy.Event) {
+	w.mu.Lock()
+	w.queue = append(w.queue, e)
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *worker) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for queued events; ok is false once the queue is closed and
+// empty, or the Observer gave up.
+func (w *worker) take() (events []deploy.Event, ok bool) {
+	for {
+		w.mu.Lock()
+		events, w.queue = w.queue, nil
+		closed := w.closed
+		w.mu.Unlock()
+		if len(events) > 0 {
+			return events, true
+		}
+		if closed {
+			return nil, false
+		}
+		select {
+		case <-w.wake:
+		case <-w.o.ctx.Done():
+			return nil, false
+		}
+	}
+}
+
+// step is one request a batch of events calls for.
+type step struct {
+	create bool
+	status deployments.Status
+	final  bool
+}
+
+func (w *worker) run() {
+	defer w.o.wg.Done()
+	ended := false // a final status was sent (or attempted)
+	for {
+		events, ok := w.take()
+		if !ok {
+			break
+		}
+		var steps []step
+		for _, e := range events {
+			if e.State == deploy.Planned {
+				steps = append(steps, step{create: true})
+			}
+			if st, ok, final := w.tracker.next(e); ok {
+				steps = append(steps, step{status: st, final: final})
+			}
+		}
+		for i, s := range steps {
+			switch {
+			case s.create:
+				w.create()
+			case s.status.State == deployments.StateInProgress && slices.ContainsFunc(steps[i+1:], func(s step) bool { return !s.create }):
+				// overtaken by a later status of the same batch
+			case !ended:
+				w.set(s.status)
+				if s.final {
+					ended = true
+					w.finish(s.status)
+				}
+			}
+		}
+	}
+	if !ended && w.o.ctx.Err() == nil {
+		w.set(deployments.Status{State: deployments.StateError, Description: "nix-hive stopped before the instance finished"})
+	}
+}
+
+func (w *worker) create() {
+	if w.o.stopped.Load() || w.id.Load() != 0 {
+		return
+	}
+	id, err := w.o.cfg.Recorder.Create(w.o.ctx, w.req)
+	if err != nil {
+		w.o.failed(w.req.Instance, err)
+		return
+	}
+	w.id.Store(id)
+}
+
+func (w *worker) set(st deployments.Status) {
+	id := w.id.Load()
+	if w.o.stopped.Load() || id == 0 {
+		return
+	}
+	st.LogURL = w.o.cfg.LogURL
+	if err := w.o.cfg.Recorder.SetStatus(w.o.ctx, id, st); err != nil {
+		w.o.failed(w.req.Instance, err)
+		return
+	}
+	if st.State != deployments.StateInProgress && st.State != deployments.StateQueued {
+		w.final.Store(true)
+	}
+}
+
+// finish retires the earlier active deployments of a production
+// environment after a success that replaces them, as auto_inactive does
+// elsewhere.
+func (w *worker) finish(st deployments.Status) {
+	id := w.id.Load()
+	if !st.AutoInactive || !w.req.Production || w.o.cfg.Active == nil || !w.final.Load() || w.o.stopped.Load() {
+		return
+	}
+	active, err := w.o.cfg.Active.Active(w.o.ctx, w.req.Environment)
+	if err != nil {
+		w.o.failed(w.req.Instance, err)
+		return
+	}
+	for _, prev := range active {
+		if prev >= id {
+			continue
+		}
+		err := w.o.cfg.Recorder.SetStatus(w.o.ctx, prev, deployments.Status{
+			State: deployments.StateInactive, Description: fmt.Sprintf("superseded by deployment %d", id), LogURL: w.o.cfg.LogURL,
+		})
+		if err != nil {
+			w.o.failed(w.req.Instance, fmt.Errorf("retire its earlier deployment %d: %w", prev, err))
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package action
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// secretInputs are the inputs that hold secrets.
+var secretInputs = []string{"github-token", "ssh-private-key", "signing-key"}
+
+// MaskSecrets tells the runner to hide every secret input in the log. The
+// runner masks line by line, so each line of a multi-line secret (a key) is
+// masked on its own. Call it before anything else writes to the log.
+func MaskSecrets(a *githubactions.Action) {
+	for _, name := range secretInputs {
+		for _, line := range strings.Split(normalizeLines(a.GetInput(name)), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				a.AddMask(line)
+			}
+		}
+	}
+}
+
+// Keys are the key inputs written to private files, for ssh and nix.
+type Keys struct {
+	// Dir holds the files; mode 0700.
+	Dir string
+	// SSHKey, KnownHosts and SigningKey are the files (mode 0600), or ""
+	// for an input not given.
+	SSHKey, KnownHosts, SigningKey string
+}
+
+// WriteKeys writes the ssh key, the known hosts and the signing key into a
+// new private directory under the system's temporary directory. remove
+// deletes it; call it when the run ends.
+func WriteKeys(in *Inputs) (keys *Keys, remove func(), err error) {
+	dir, err := os.MkdirTemp("", "nix-hive-keys-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("make a private directory for the keys: %w", err)
+	}
+	remove = func() { _ = os.RemoveAll(dir) } // MkdirTemp made it 0700
+	keys = &Keys{Dir: dir}
+	files := []struct {
+		path    *string
+		name    string
+		content string
+	}{
+		{&keys.SSHKey, "ssh_key", in.SSHKey},
+		{&keys.KnownHosts, "known_hosts", in.KnownHosts},
+		{&keys.SigningKey, "signing_key", in.SigningKey},
+	}
+	for _, f := range files {
+		if f.content == "" {
+			continue
+		}
+		*f.path = filepath.Join(dir, f.name)
+		if err := writePrivate(*f.path, strings.TrimRight(f.content, "\n")+"\n"); err != nil {
+			remove()
+			return nil, nil, err
+		}
+	}
+	return keys, remove, nil
+}
+
+// writePrivate creates a file only its owner may read.
+func writePrivate(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	_, err = f.WriteString(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package action
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/nix-hive/nix-hive/internal/deploy"
+)
+
+// Summary is what the step summary reports about a run.
+type Summary struct {
+	Inputs *Inputs
+	Run    *Run
+	// Report is every instance's outcome; nil when the run stopped before
+	// deploying (Err says why).
+	Report *deploy.Report
+	// Environments are the instances' GitHub environment names.
+	Environments map[string]string
+	// IDs are the deployments recorded in GitHub, by instance.
+	IDs map[string]int64
+	// Err is the run's error, if any.
+	Err error
+}
+
+// Markdown renders the summary: a headline, a table of instance, system,
+// result, duration and deployment link, then each error in full.
+func (s Summary) Markdown() string {
+	var b strings.Builder
+	if s.Inputs == nil || s.Run == nil { // the inputs were wrong
+		fmt.Fprintf(&b, "## nix-hive\n\nnix-hive did not start:\n\n<pre>%s</pre>\n", html.EscapeString(fmt.Sprint(s.Err)))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.Inputs.Goal)
+	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Run.Owner, s.Run.Repo, short(s.Run.SHA), cell(s.Run.Trigger.String()))
+	if s.Report != nil {
+		ok, names := 0, s.Report.Names()
+		for _, n := range names {
+			if s.Report.Instances[n].Result.OK() {
+				ok++
+			}
+		}
+		fmt.Fprintf(&b, ": %d of %d instances succeeded", ok, len(names))
+	}
+	b.WriteString(".\n\n")
+	if s.Inputs.DryRun {
+		b.WriteString("**Dry run:** the log shows the commands; nothing was changed and no deployment was recorded.\n\n")
+	}
+	if s.Report == nil {
+		if s.Err != nil {
+			fmt.Fprintf(&b, "nix-hive stopped before deploying anything:\n\n<pre>%s</pre>\n", html.EscapeString(s.Err.Error()))
+		}
+		return b.String()
+	}
+
+	b.WriteString("| Instance | System | Result | Duration | Deployment |\n| --- | --- | --- | --- | --- |\n")
+	var failed []string
+	for _, n := range s.Report.Names() {
+		o := s.Report.Instances[n]
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), o.Result,
+			duration(o.Seconds), s.deployment(n))
+		if o.Error != "" {
+			failed = append(failed, n)
+		}
+	}
+	for _, n := range failed {
+		o := s.Report.Instances[n]
+		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n<pre>%s</pre>\n</details>\n",
+			html.EscapeString(n), o.Result, html.EscapeString(o.Error))
+	}
+	return b.String()
+}
+
+// deployment is the table's link to an instance's deployment history.
+func (s Summary) deployment(name string) string {
+	env := s.Environments[name]
+	id, ok := s.IDs[name]
+	switch {
+	case env == "":
+		return ""
+	case !ok:
+		return cell(env) + " (not recorded)"
+	}
+	return fmt.Sprintf("[%s](%s) #%d", cell(env), s.Run.EnvironmentURL(env), id)
+}
+
+func mark(s deploy.State) string {
+	switch {
+	case s == deploy.Skipped:
+		return "⏭️"
+	case !s.OK():
+		return "❌"
+	}
+	return "✅"
+}
+
+func duration(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	if d < time.Minute {
+		return fmt.Sprintf("%.1f s", seconds)
+	}
+	return d.Round(time.Second).String()
+}
+
+// cell makes text safe in a markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

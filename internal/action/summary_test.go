@@ -1,0 +1,70 @@
+package action
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nix-hive/nix-hive/internal/deploy"
+)
+
+func TestSummaryMarkdown(t *testing.T) {
+	run := &Run{ServerURL: "https://github.com", Owner: "acme", Repo: "fleet", SHA: testSHA,
+		Trigger: Trigger{Event: "push", Actor: "alice", Message: "Use | pipes <b>"}}
+	report := &deploy.Report{Instances: map[string]*deploy.Outcome{
+		"web-1": {System: "web", Result: deploy.Activated, Seconds: 2.54},
+		"db-1":  {System: "db", Result: deploy.RolledBack, Seconds: 75, Error: "activate switch on db-1: <failed>\n  tail"},
+		"eu-1":  {System: "edge", Result: deploy.Skipped, Error: "not started: context canceled"},
+	}}
+	s := Summary{
+		Inputs: &Inputs{Goal: deploy.GoalSwitch}, Run: run, Report: report,
+		Environments: map[string]string{"web-1": "production/web-1", "db-1": "staging/db-1", "eu-1": "production/eu-1"},
+		IDs:          map[string]int64{"web-1": 12, "db-1": 13},
+	}
+	md := s.Markdown()
+	for _, want := range []string{
+		"## nix-hive switch\n",
+		"`acme/fleet` at `0123456`, push by alice: Use \\| pipes &lt;b&gt;: 1 of 3 instances succeeded.",
+		"| Instance | System | Result | Duration | Deployment |\n| --- | --- | --- | --- | --- |\n",
+		"| db-1 | db | ❌ rolled-back | 1m15s | [staging/db-1](https://github.com/acme/fleet/deployments/staging%2Fdb-1) #13 |\n",
+		"| eu-1 | edge | ⏭️ skipped | 0.0 s | production/eu-1 (not recorded) |\n",
+		"| web-1 | web | ✅ activated | 2.5 s | [production/web-1](https://github.com/acme/fleet/deployments/production%2Fweb-1) #12 |\n",
+		"<details><summary>db-1: rolled-back</summary>\n\n<pre>activate switch on db-1: &lt;failed&gt;\n  tail</pre>\n</details>",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Index(md, "| db-1") > strings.Index(md, "| web-1") {
+		t.Error("rows are not sorted by instance")
+	}
+
+	dry := Summary{Inputs: &Inputs{Goal: deploy.GoalBuild, DryRun: true}, Run: run, Report: &deploy.Report{}}
+	if md := dry.Markdown(); !strings.Contains(md, "**Dry run:**") {
+		t.Errorf("dry-run summary:\n%s", md)
+	}
+	early := Summary{Inputs: &Inputs{Goal: deploy.GoalSwitch}, Run: run, Err: errors.New("hive.nix: syntax error")}
+	if md := early.Markdown(); !strings.Contains(md, "stopped before deploying anything:\n\n<pre>hive.nix: syntax error</pre>") || strings.Contains(md, "| Instance") {
+		t.Errorf("summary of a run that never deployed:\n%s", md)
+	}
+	bad := Summary{Err: errors.New("input goal: unknown goal")}
+	if md := bad.Markdown(); !strings.Contains(md, "nix-hive did not start:\n\n<pre>input goal: unknown goal</pre>") {
+		t.Errorf("summary of bad inputs:\n%s", md)
+	}
+}
+
+func TestWriteSummaryAppends(t *testing.T) {
+	env := fakeEnv(t, nil)
+	if err := os.WriteFile(env["GITHUB_STEP_SUMMARY"], []byte("earlier step\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := newAction(env)
+	if err := WriteSummary(a, "## nix-hive switch\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	if string(got) != "earlier step\n## nix-hive switch\n\n" {
+		t.Errorf("step summary %q", got)
+	}
+}

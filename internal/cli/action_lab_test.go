@@ -1,0 +1,382 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/githubfake"
+	"github.com/nix-hive/nix-hive/internal/lab"
+	"github.com/nix-hive/nix-hive/internal/labfleet"
+	"github.com/nix-hive/nix-hive/internal/process"
+)
+
+// labAction runs the action against the example fleet on a lab.
+type labAction struct {
+	t         *testing.T
+	workspace string
+	fleet     *labfleet.Fleet
+	token     string
+	secrets   []string
+	inputs    map[string]string
+}
+
+func newLabAction(t *testing.T) *labAction {
+	l := lab.NewForTest(t, labfleet.Spec)
+	workspace := t.TempDir()
+	f, err := labfleet.Prepare(context.Background(), &process.Exec{}, l, "../../examples/fleet", workspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(path string) string {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	a := &labAction{t: t, workspace: workspace, fleet: f, token: "ghs_e2eTokenThatMustNeverBeLogged0123"}
+	a.inputs = map[string]string{
+		"INPUT_HIVE":            "fleet",
+		"INPUT_GITHUB-TOKEN":    a.token,
+		"INPUT_SSH-PRIVATE-KEY": read(l.Key),
+		"INPUT_SSH-KNOWN-HOSTS": read(l.KnownHosts),
+		"INPUT_SIGNING-KEY":     read(f.SigningKey),
+		"INPUT_NIX-CONFIG":      "connect-timeout = 5",
+	}
+	a.secrets = []string{a.token, a.inputs["INPUT_SSH-PRIVATE-KEY"], a.inputs["INPUT_SIGNING-KEY"]}
+	return a
+}
+
+// run runs the action with extra inputs and variables, event as the
+// event payload, against gh.
+func (a *labAction) run(t *testing.T, gh *githubfake.Server, event string, edit map[string]string) *actionRun {
+	t.Helper()
+	vars := map[string]string{"GITHUB_API_URL": gh.URL()}
+	for k, v := range a.inputs {
+		vars[k] = v
+	}
+	for k, v := range edit {
+		vars[k] = v
+	}
+	env := actionEnv(t, a.workspace, vars)
+	if err := os.WriteFile(env["GITHUB_EVENT_PATH"], []byte(event), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keysBefore, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
+	r := runActionCmd(t, labfleet.Environ(), env)
+	keysAfter, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
+	for _, k := range keysAfter {
+		if !slices.Contains(keysBefore, k) {
+			t.Errorf("the key directory %s is left behind", k)
+		}
+	}
+	r.checkSecrets(t, a.secrets...)
+	return r
+}
+
+// edit changes a file of the fleet.
+func (a *labAction) edit(name, old, new string) {
+	a.t.Helper()
+	path := filepath.Join(a.fleet.Dir, name)
+	src, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(src), old) {
+		a.t.Fatalf("edit %s: %v (or no %q in it)", name, err, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), old, new, 1)), 0o644); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// results decodes the results output.
+func (r *actionRun) results(t *testing.T) map[string]struct{ System, Path, Environment, Result, Error string } {
+	t.Helper()
+	var res struct {
+		Instances map[string]struct{ System, Path, Environment, Result, Error string } `json:"instances"`
+	}
+	if err := json.Unmarshal([]byte(r.outputs["results"]), &res); err != nil {
+		t.Fatalf("results output %q: %v", r.outputs["results"], err)
+	}
+	return res.Instances
+}
+
+// ids decodes the deployments output.
+func (r *actionRun) ids(t *testing.T) map[string]int64 {
+	t.Helper()
+	var ids map[string]int64
+	if err := json.Unmarshal([]byte(r.outputs["deployments"]), &ids); err != nil {
+		t.Fatalf("deployments output %q: %v", r.outputs["deployments"], err)
+	}
+	return ids
+}
+
+// checkDeployment checks one recorded deployment and its statuses: created
+// for the commit in the instance's environment, queued first, progress
+// with a phase, a final state last, every status linking logURL.
+func checkDeployment(t *testing.T, gh *githubfake.Server, id int64, instance, env, final, logURL string) githubfake.Deployment {
+	t.Helper()
+	var d githubfake.Deployment
+	for _, x := range gh.Deployments() {
+		if x.ID == id {
+			d = x
+		}
+	}
+	sha := "0123456789abcdef0123456789abcdef01234567"
+	if d.ID == 0 || d.Ref != sha || d.SHA != sha || d.Task != "deploy" || d.Environment != env ||
+		d.ProductionEnvironment != strings.HasPrefix(env, "production/") || d.TransientEnvironment {
+		t.Errorf("%s: deployment %+v, want ref %s in %s", instance, d, sha, env)
+	}
+	var payload struct{ Instance, System, Goal string }
+	if err := json.Unmarshal(d.Payload, &payload); err != nil || payload.Instance != instance || payload.Goal == "" || payload.System == "" {
+		t.Errorf("%s: payload %s (%v)", instance, d.Payload, err)
+	}
+	sts := gh.Statuses(id)
+	var states []string
+	for _, st := range sts {
+		states = append(states, st.State)
+		if st.LogURL != logURL {
+			t.Errorf("%s: status %s links %q, want %q", instance, st.State, st.LogURL, logURL)
+		}
+		if len([]rune(st.Description)) > 140 || st.Description == "" {
+			t.Errorf("%s: status %s description %q", instance, st.State, st.Description)
+		}
+		if instance == "web-1" && st.EnvironmentURL != "http://web-1.example.org" {
+			t.Errorf("web-1: status %s environment_url %q", st.State, st.EnvironmentURL)
+		}
+		if st.State == "in_progress" && !slices.ContainsFunc([]string{"building", "pushing", "copying", "activating"}, func(p string) bool {
+			return strings.HasPrefix(st.Description, p)
+		}) {
+			t.Errorf("%s: in_progress without its phase: %q", instance, st.Description)
+		}
+	}
+	if len(states) < 2 || states[0] != "queued" || states[len(states)-1] != final {
+		t.Errorf("%s: states %v, want queued … %s", instance, states, final)
+	}
+	for _, s := range states[1 : len(states)-1] {
+		if s != "in_progress" {
+			t.Errorf("%s: states %v: only in_progress between queued and the end", instance, states)
+		}
+	}
+	if last := sts[len(sts)-1]; final == "success" && !last.AutoInactive {
+		t.Errorf("%s: success without auto_inactive", instance)
+	}
+	return d
+}
+
+// environmentOf is the GitHub environment of an example instance with the
+// default template.
+func environmentOf(instance string) string {
+	if instance == "db-1" {
+		return "staging/db-1"
+	}
+	return "production/" + instance
+}
+
+// TestActionOnLab runs `nix-hive action` as GitHub's runner runs the
+// container, on the example fleet and a fake GitHub: a push deploys every
+// instance, a workflow_dispatch some, then GitHub misbehaves, the token
+// lacks the permission, and hosts fail.
+func TestActionOnLab(t *testing.T) {
+	a := newLabAction(t)
+	jobURL := "https://github.example.com/acme/fleet/actions/runs/4242/job/77"
+	gh := githubfake.New(t, githubfake.WithToken(a.token),
+		githubfake.WithJobs(4242, 1, githubfake.Job{Name: "build", Status: "completed", RunnerName: "GitHub Actions 3"},
+			githubfake.Job{ID: 77, Name: "deploy", RunnerName: "GitHub Actions 7", HTMLURL: jobURL}))
+	pushIDs := map[string]int64{}
+
+	t.Run("push deploys every instance", func(t *testing.T) {
+		r := a.run(t, gh, `{"ref":"refs/heads/main","sender":{"login":"alice"},"head_commit":{"message":"Deploy the fleet\n\nAll of it."}}`, nil)
+		if r.err != nil {
+			t.Fatalf("action failed: %v", r.err)
+		}
+		results, ids := r.results(t), r.ids(t)
+		if len(results) != len(labfleet.Instances) || len(ids) != len(labfleet.Instances) || len(gh.Deployments()) != len(labfleet.Instances) {
+			t.Fatalf("results %v, ids %v, %d deployments", results, ids, len(gh.Deployments()))
+		}
+		for _, n := range labfleet.Instances {
+			if o := results[n]; o.Result != "activated" || o.Environment != strings.Split(environmentOf(n), "/")[0] {
+				t.Errorf("%s: %+v", n, o)
+			}
+			d := checkDeployment(t, gh, ids[n], n, environmentOf(n), "success", jobURL)
+			if !strings.Contains(d.Description, "push by alice: Deploy the fleet") {
+				t.Errorf("%s: description %q", n, d.Description)
+			}
+			sts := gh.Statuses(ids[n])
+			if last := sts[len(sts)-1]; last.Description != "running: "+results[n].Path {
+				t.Errorf("%s: final status %q, want the store path", n, last.Description)
+			}
+			envURL := "https://github.example.com/acme/fleet/deployments/" + strings.ReplaceAll(environmentOf(n), "/", "%2F")
+			if row := fmt.Sprintf("| %s | %s | ✅ activated |", n, results[n].System); !strings.Contains(r.summary, row) ||
+				!strings.Contains(r.summary, fmt.Sprintf("(%s) #%d |", envURL, ids[n])) {
+				t.Errorf("summary lacks %s's row %q with a link to %s:\n%s", n, row, envURL, r.summary)
+			}
+			pushIDs[n] = ids[n]
+		}
+		create := gh.Requests()[slices.IndexFunc(gh.Requests(), func(q githubfake.Request) bool { return q.Route == githubfake.CreateDeployment })]
+		var body struct {
+			AutoMerge        *bool     `json:"auto_merge"`
+			RequiredContexts *[]string `json:"required_contexts"`
+		}
+		if err := json.Unmarshal(create.Body, &body); err != nil || body.AutoMerge == nil || *body.AutoMerge ||
+			body.RequiredContexts == nil || len(*body.RequiredContexts) != 0 {
+			t.Errorf("create body %s: want auto_merge false and required_contexts []", create.Body)
+		}
+		for _, group := range []string{"::group::nix-hive: inputs", "::group::nix-hive: switch", "::group::nix-hive: record deployments in GitHub"} {
+			if !strings.Contains(r.stdout.String(), group+"\n") {
+				t.Errorf("log lacks %q", group)
+			}
+		}
+		if strings.Contains(r.stdout.String(), "::warning") {
+			t.Errorf("warnings in a clean run")
+		}
+	})
+
+	t.Run("workflow_dispatch retires the earlier deployments", func(t *testing.T) {
+		if len(pushIDs) == 0 {
+			t.Skip("the push run failed")
+		}
+		r := a.run(t, gh, `{"ref":"refs/heads/main","sender":{"login":"bob"},"inputs":{"targets":"web-*,db-1","goal":"switch"}}`,
+			map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_RUN_ID": "4243", "GITHUB_RUN_ATTEMPT": "2",
+				"INPUT_TARGETS": "web-*,db-1", "INPUT_GOAL": "switch"})
+		if r.err != nil {
+			t.Fatalf("action failed: %v", r.err)
+		}
+		// No job list for this run: the statuses link the run's attempt.
+		runURL := "https://github.example.com/acme/fleet/actions/runs/4243/attempts/2"
+		ids := r.ids(t)
+		if len(ids) != 3 {
+			t.Fatalf("deployments output %v, want web-1, web-2 and db-1", ids)
+		}
+		for n, id := range ids {
+			if got := r.results(t)[n].Result; got != "unchanged" {
+				t.Errorf("%s: %s, want unchanged", n, got)
+			}
+			d := checkDeployment(t, gh, id, n, environmentOf(n), "success", runURL)
+			if !strings.Contains(d.Description, "workflow_dispatch by bob (goal=switch, targets=web-*,db-1)") {
+				t.Errorf("%s: description %q", n, d.Description)
+			}
+		}
+		// The push's deployments of the same hosts are inactive now: GitHub
+		// retired db-1's (staging), nix-hive the production ones; the
+		// others stay the hosts' current deployments.
+		for n, id := range pushIDs {
+			want := "success"
+			if _, again := ids[n]; again {
+				want = "inactive"
+			}
+			sts := gh.Statuses(id)
+			if got := sts[len(sts)-1].State; got != want {
+				t.Errorf("%s's push deployment: %s, want %s", n, got, want)
+			}
+		}
+	})
+
+	t.Run("rate limits and server errors delay but do not stop it", func(t *testing.T) {
+		flaky := githubfake.New(t, githubfake.WithToken(a.token))
+		retryAfter := githubfake.Fault{Status: http.StatusTooManyRequests, Message: "Too Many Requests", RetryAfter: time.Second}
+		flaky.InjectFunc(githubfake.CreateDeployment, func(call int, _ *http.Request) *githubfake.Fault {
+			return map[int]*githubfake.Fault{1: addr(githubfake.SecondaryRateLimit(time.Second)), 3: &retryAfter, 5: addr(githubfake.ServerError(502))}[call]
+		})
+		flaky.InjectFunc(githubfake.CreateStatus, func(call int, _ *http.Request) *githubfake.Fault {
+			return map[int]*githubfake.Fault{2: addr(githubfake.SecondaryRateLimit(time.Second)), 4: &retryAfter, 7: addr(githubfake.ServerError(500)), 9: addr(githubfake.ServerError(503))}[call]
+		})
+		a.edit("systems/web.nix", "deployed by nix-hive", "version 2")
+		start := time.Now()
+		r := a.run(t, flaky, `{}`, nil)
+		t.Logf("the run took %s", time.Since(start))
+		if r.err != nil {
+			t.Fatalf("action failed: %v", r.err)
+		}
+		results, ids := r.results(t), r.ids(t)
+		for _, n := range labfleet.Instances {
+			want := "unchanged"
+			if strings.HasPrefix(n, "web-") {
+				want = "activated"
+			}
+			if results[n].Result != want {
+				t.Errorf("%s: %s, want %s", n, results[n].Result, want)
+			}
+			checkDeployment(t, flaky, ids[n], n, environmentOf(n), "success", "https://github.example.com/acme/fleet/actions/runs/4242/attempts/1")
+		}
+		if n := len(flaky.Deployments()); n != len(labfleet.Instances) {
+			t.Errorf("%d deployments, want one per instance", n)
+		}
+		refused := 0
+		for _, q := range flaky.Requests() {
+			if q.Status == http.StatusForbidden || q.Status == http.StatusTooManyRequests || q.Status >= 500 {
+				refused++
+			}
+		}
+		if refused != 7 {
+			t.Errorf("%d refused requests, want the 7 injected", refused)
+		}
+		if strings.Contains(r.stdout.String(), "::warning") {
+			t.Errorf("warnings although every request got through in the end")
+		}
+	})
+
+	t.Run("a token without deployments write", func(t *testing.T) {
+		readOnly := githubfake.New(t, githubfake.WithToken(a.token), githubfake.WithoutDeploymentsWrite())
+		r := a.run(t, readOnly, `{}`, map[string]string{"INPUT_TARGETS": "web-*"})
+		if r.err != nil {
+			t.Fatalf("action failed: %v", r.err)
+		}
+		if results := r.results(t); results["web-1"].Result != "unchanged" || results["web-2"].Result != "unchanged" {
+			t.Errorf("results %v", results)
+		}
+		var warnings []string
+		for _, line := range strings.Split(r.stdout.String(), "\n") {
+			if strings.HasPrefix(line, "::warning") {
+				warnings = append(warnings, line)
+			}
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "permissions: deployments: write") {
+			t.Errorf("warnings %q, want one naming the permission", warnings)
+		}
+		if n := readOnly.Calls(githubfake.CreateStatus); n != 0 {
+			t.Errorf("%d status requests after the refusal", n)
+		}
+		if r.outputs["deployments"] != "{}" || !strings.Contains(r.summary, "production/web-1 (not recorded)") {
+			t.Errorf("deployments output %q, summary:\n%s", r.outputs["deployments"], r.summary)
+		}
+	})
+
+	t.Run("failing hosts", func(t *testing.T) {
+		a.edit("systems/db.nix", "motd =", "failActivation = true;\n  motd =")
+		a.edit("systems/edge.nix", "motd =", "motd = throw \"the edge configuration is broken\";\n  unused =")
+		failing := githubfake.New(t, githubfake.WithToken(a.token))
+		r := a.run(t, failing, `{}`, map[string]string{"INPUT_TARGETS": "db-1,eu-1"})
+		if !errors.Is(r.err, deploy.ErrFailed) || ExitCode(r.err) != 1 {
+			t.Fatalf("error %v, want a failed deployment (exit code 1)", r.err)
+		}
+		results, ids := r.results(t), r.ids(t)
+		if results["db-1"].Result != "rolled-back" || results["eu-1"].Result != "failed" {
+			t.Errorf("results %v", results)
+		}
+		runURL := "https://github.example.com/acme/fleet/actions/runs/4242/attempts/1"
+		checkDeployment(t, failing, ids["db-1"], "db-1", "staging/db-1", "failure", runURL)
+		checkDeployment(t, failing, ids["eu-1"], "eu-1", "production/eu-1", "error", runURL)
+		if sts := failing.Statuses(ids["db-1"]); !strings.HasPrefix(sts[len(sts)-1].Description, "rolled back: ") {
+			t.Errorf("db-1's final status %q", sts[len(sts)-1].Description)
+		}
+		for _, want := range []string{"| db-1 | db | ❌ rolled-back |", "| eu-1 | edge | ❌ failed |", "<details><summary>eu-1: failed</summary>"} {
+			if !strings.Contains(r.summary, want) {
+				t.Errorf("summary lacks %q:\n%s", want, r.summary)
+			}
+		}
+		if !hasLine(r.stdout.String(), "::error title=db-1 rolled-back::", "switch-to-configuration") {
+			t.Errorf("no error annotation for db-1")
+		}
+	})
+}
+
+func addr[T any](v T) *T { return &v }
