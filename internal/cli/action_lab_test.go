@@ -210,6 +210,10 @@ func TestActionOnLab(t *testing.T) {
 			if !strings.Contains(d.Description, "push by alice: Deploy the fleet") {
 				t.Errorf("%s: description %q", n, d.Description)
 			}
+			var payload struct{ Instance, System, Path, Goal string }
+			if err := json.Unmarshal(d.Payload, &payload); err != nil || payload.Instance != n || payload.Path != results[n].Path || payload.Goal != "switch" {
+				t.Errorf("%s: payload %s, want its instance, system path %s and goal", n, d.Payload, results[n].Path)
+			}
 			sts := gh.Statuses(ids[n])
 			if last := sts[len(sts)-1]; last.Description != "running: "+results[n].Path {
 				t.Errorf("%s: final status %q, want the store path", n, last.Description)

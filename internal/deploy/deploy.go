@@ -123,10 +123,11 @@ func (e *Engine) Run(ctx context.Context, names []string) (*Report, error) {
 		}
 		r.report.add(n, inst, e.now())
 	}
+	systems := r.evaluate(ctx, names)
 	for _, n := range names {
-		r.emit(ctx, n, Planned, string(e.Options.Goal), nil)
+		r.event(ctx, Event{Instance: n, State: Planned, Detail: string(e.Options.Goal), Path: systems[e.Inventory.Instances[n].System].path})
 	}
-	r.startBuilds(ctx, names)
+	r.startBuilds(ctx, systems)
 
 	parallel := e.Options.Parallel
 	if parallel <= 0 {
@@ -212,14 +213,14 @@ func (r *run) event(ctx context.Context, ev Event) {
 	}
 }
 
-// startBuilds starts building every system the instances use, at most
-// BuildParallel at once.
-func (r *run) startBuilds(ctx context.Context, names []string) {
+// evaluate evaluates every system the instances use, at most
+// BuildParallel at once, and returns each one's derivation and output path
+// (or the error), so that planning knows exactly what each instance gets.
+func (r *run) evaluate(ctx context.Context, names []string) map[string]evaluated {
 	limit := r.engine.Options.BuildParallel
 	if limit <= 0 {
 		limit = 2
 	}
-	sem := make(chan struct{}, limit)
 	systems := map[string]bool{}
 	for _, n := range names {
 		systems[r.engine.Inventory.Instances[n].System] = true
@@ -229,9 +230,39 @@ func (r *run) startBuilds(ctx context.Context, names []string) {
 		ordered = append(ordered, s)
 	}
 	sort.Strings(ordered)
+	var mu sync.Mutex
+	out := map[string]evaluated{}
+	var g errgroup.Group
+	g.SetLimit(limit)
 	for _, s := range ordered {
+		g.Go(func() error {
+			ev := r.eval(ctx, s)
+			mu.Lock()
+			out[s] = ev
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
+}
+
+// startBuilds starts building every evaluated system, at most
+// BuildParallel at once; a system that failed to evaluate resolves to its
+// error at once.
+func (r *run) startBuilds(ctx context.Context, systems map[string]evaluated) {
+	limit := r.engine.Options.BuildParallel
+	if limit <= 0 {
+		limit = 2
+	}
+	sem := make(chan struct{}, limit)
+	for s, ev := range systems {
 		f := newFuture()
 		r.builds[s] = f
+		if ev.err != nil {
+			f.resolve("", ev.err)
+			continue
+		}
 		go func() {
 			select {
 			case sem <- struct{}{}:
@@ -240,7 +271,7 @@ func (r *run) startBuilds(ctx context.Context, names []string) {
 				return
 			}
 			defer func() { <-sem }()
-			f.resolve(r.build(ctx, s))
+			f.resolve(r.build(ctx, s, ev))
 		}()
 	}
 }

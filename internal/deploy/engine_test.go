@@ -43,6 +43,9 @@ func newFakeFleet(failing ...string) *fakeFleet {
 		count("instantiate " + name)
 		return storePath(name) + ".drv\n", nil
 	})
+	f.Respond([]string{"nix-store", "--query", "--outputs"}, func(c process.Command) (string, error) {
+		return strings.TrimSuffix(c.Args[3], ".drv") + "\n", nil
+	})
 	f.Respond([]string{"nix-store", "--realise"}, func(c process.Command) (string, error) {
 		name := strings.TrimSuffix(strings.TrimPrefix(c.Args[2][44:], "nixos-system-"), ".drv")
 		count("realise " + name)
@@ -166,9 +169,13 @@ func TestEngineBuildsOncePushesOncePerStore(t *testing.T) {
 					t.Errorf("%s: %s, want %s", name, got, want)
 				}
 			}
-			// Every instance's events start at planned and end once.
+			// Every instance's events start at planned, with the path its
+			// system evaluated to, and end once.
 			finals := map[string]int{}
 			for _, ev := range events {
+				if ev.State == Planned && ev.Path != storePath(testInventory().Instances[ev.Instance].System) {
+					t.Errorf("%s planned with path %q", ev.Instance, ev.Path)
+				}
 				if ev.Final {
 					finals[ev.Instance]++
 				}
@@ -195,6 +202,7 @@ func TestEngineDryRunRunsNothing(t *testing.T) {
 	}
 	for _, want := range []string{
 		"nix-instantiate /hive/system.nix --argstr hiveFile /d/hive.nix --argstr name web",
+		"nix-store --query --outputs '/nix/store/<web.drv>'",
 		"nix-store --realise '/nix/store/<web.drv>'",
 		"nix --extra-experimental-features nix-command store sign --recursive --key-file /k '/nix/store/<web>'",
 		"'NIX_SSHOPTS=-F /run/ssh_config' nix --extra-experimental-features nix-command copy --no-check-sigs --to ssh-ng://cache-eu '/nix/store/<web>'",

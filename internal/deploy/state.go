@@ -46,6 +46,9 @@ type Event struct {
 	State State
 	// Detail says more, for a person (the store, the goal, ...).
 	Detail string
+	// Path is the store path of the instance's system, once it has been
+	// evaluated (from Planned on).
+	Path string
 	// Err is set for Failed and RolledBack.
 	Err error
 	// Time is when the state was entered.

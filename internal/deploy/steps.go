@@ -12,31 +12,50 @@ import (
 	"github.com/nix-hive/nix-hive/internal/process"
 )
 
-// build evaluates and builds one system and returns its toplevel path.
-func (r *run) build(ctx context.Context, name string) (string, error) {
+// evaluated is a system's evaluation: its derivation and output path.
+type evaluated struct {
+	drv, path string
+	err       error
+}
+
+// eval evaluates one system: its toplevel derivation and the output path
+// that derivation will build.
+func (r *run) eval(ctx context.Context, name string) evaluated {
 	e := r.engine
 	sys := e.Inventory.Systems[name]
 	log := e.log("system " + name)
-	drvOut, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Instantiate(nixcmd.SystemBuild{
+	fail := func(err error) evaluated { return evaluated{err: fmt.Errorf("evaluate system %s: %w", name, err)} }
+	out, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Instantiate(nixcmd.SystemBuild{
 		ExprDir: e.Options.ExprDir, HiveFile: e.Inventory.File, Name: name,
 		Platform: sys.System, Path: sys.Path, Settings: sys.Nix,
 	}, r.gcRoot(name+".drv")), Stderr: log})
 	if err != nil {
-		return "", fmt.Errorf("evaluate system %s: %w", name, err)
+		return fail(err)
 	}
-	drv, err := r.pathFrom(drvOut, r.gcRoot(name+".drv"), "/nix/store/<"+name+".drv>")
+	drv, err := r.pathFrom(out, r.gcRoot(name+".drv"), "/nix/store/<"+name+".drv>")
 	if err != nil {
-		return "", fmt.Errorf("evaluate system %s: %w", name, err)
+		return fail(err)
 	}
-	out, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Realise(drv, r.gcRoot(name), sys.Nix), Stderr: log})
+	out, err = e.Runner.Run(ctx, process.Command{Args: nixcmd.QueryOutputs(drv), Stderr: log})
+	if err != nil {
+		return fail(err)
+	}
+	path, err := r.pathFrom(out, "", "/nix/store/<"+name+">")
+	if err != nil {
+		return fail(err)
+	}
+	return evaluated{drv: drv, path: path}
+}
+
+// build builds an evaluated system and returns its toplevel path.
+func (r *run) build(ctx context.Context, name string, ev evaluated) (string, error) {
+	e := r.engine
+	sys := e.Inventory.Systems[name]
+	_, err := e.Runner.Run(ctx, process.Command{Args: nixcmd.Realise(ev.drv, r.gcRoot(name), sys.Nix), Stderr: e.log("system " + name)})
 	if err != nil {
 		return "", fmt.Errorf("build system %s: %w", name, err)
 	}
-	path, err := r.pathFrom(out, r.gcRoot(name), "/nix/store/<"+name+">")
-	if err != nil {
-		return "", fmt.Errorf("build system %s: %w", name, err)
-	}
-	return path, nil
+	return ev.path, nil
 }
 
 // gcRoot is where the built system is registered as a garbage collector

@@ -39,9 +39,10 @@ func (s State) Valid() bool {
 
 // Request describes the deployment of one instance.
 type Request struct {
-	// Instance is the machine being deployed, System its Nix system
-	// ("x86_64-linux"), StorePath the system closure and Goal the activation
-	// goal (switch, boot, test). They make the deployment's payload.
+	// Instance is the machine being deployed, System the name of its
+	// system in hive.nix ("web"), StorePath the system's toplevel store
+	// path and Goal the deployment goal (switch, boot, test, ...). They make
+	// the deployment's payload.
 	Instance, System, StorePath, Goal string
 	// Environment is the GitHub environment name; GitHub's default is
 	// "production".

@@ -74,6 +74,12 @@ func Realise(drv, root string, settings map[string]string) []string {
 	return append(args, options(settings)...)
 }
 
+// QueryOutputs returns the command that prints the output paths of a
+// derivation without building it.
+func QueryOutputs(drv string) []string {
+	return []string{"nix-store", "--query", "--outputs", drv}
+}
+
 // Sign returns the command that signs a closure with a secret key file.
 func Sign(keyFile, path string) []string {
 	return append(append([]string{"nix"}, experimental...), "store", "sign", "--recursive", "--key-file", keyFile, path)

@@ -241,6 +241,7 @@ func (w *worker) take() (events []deploy.Event, ok bool) {
 // step is one request a batch of events calls for.
 type step struct {
 	create bool
+	path   string // the system's store path, for the deployment's payload
 	status deployments.Status
 	final  bool
 }
@@ -256,7 +257,7 @@ func (w *worker) run() {
 		var steps []step
 		for _, e := range events {
 			if e.State == deploy.Planned {
-				steps = append(steps, step{create: true})
+				steps = append(steps, step{create: true, path: e.Path})
 			}
 			if st, ok, final := w.tracker.next(e); ok {
 				steps = append(steps, step{status: st, final: final})
@@ -265,7 +266,7 @@ func (w *worker) run() {
 		for i, s := range steps {
 			switch {
 			case s.create:
-				w.create()
+				w.create(s.path)
 			case s.status.State == deployments.StateInProgress && slices.ContainsFunc(steps[i+1:], func(s step) bool { return !s.create }):
 				// overtaken by a later status of the same batch
 			case !ended:
@@ -282,11 +283,15 @@ func (w *worker) run() {
 	}
 }
 
-func (w *worker) create() {
+func (w *worker) create(path string) {
 	if w.o.stopped.Load() || w.id.Load() != 0 {
 		return
 	}
-	id, err := w.o.cfg.Recorder.Create(w.o.ctx, w.req)
+	req := w.req
+	if path != "" {
+		req.StorePath = path
+	}
+	id, err := w.o.cfg.Recorder.Create(w.o.ctx, req)
 	if err != nil {
 		w.o.failed(w.req.Instance, err)
 		return
