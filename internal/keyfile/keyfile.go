@@ -6,10 +6,12 @@ package keyfile
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 )
 
 // ErrBadKey is wrapped by every error about a key's content.
@@ -29,7 +31,30 @@ func CheckSSHPrivateKeyData(data []byte) error {
 	case !pemBlock.Match(data):
 		return fmt.Errorf("%w: expected an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- ... -----END OPENSSH PRIVATE KEY-----)", ErrBadKey)
 	case bytes.Contains(data, []byte("ENCRYPTED")):
-		return fmt.Errorf("%w: the key is passphrase-protected; nix-hive runs ssh in batch mode and cannot ask for it", ErrBadKey)
+		return errPassphrase
+	}
+	return checkOpenSSHCipher(data)
+}
+
+var errPassphrase = fmt.Errorf("%w: the key is passphrase-protected; nix-hive runs ssh in batch mode and cannot ask for it", ErrBadKey)
+
+// checkOpenSSHCipher looks inside a key in OpenSSH's own format, where a
+// passphrase shows only as the cipher named in the base64 body.
+func checkOpenSSHCipher(data []byte) error {
+	lines := strings.Split(string(data), "\n")
+	if strings.TrimSpace(lines[0]) != "-----BEGIN OPENSSH PRIVATE KEY-----" {
+		return nil
+	}
+	blob, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(strings.Join(lines[1:len(lines)-1], "")), ""))
+	if err != nil {
+		return fmt.Errorf("%w: the OpenSSH private key's body is not base64", ErrBadKey)
+	}
+	rest, ok := bytes.CutPrefix(blob, []byte("openssh-key-v1\x00"))
+	if !ok || len(rest) < 4 || uint64(binary.BigEndian.Uint32(rest)) > uint64(len(rest)-4) {
+		return fmt.Errorf("%w: the OpenSSH private key is cut short or not an openssh-key-v1 key", ErrBadKey)
+	}
+	if cipher := rest[4 : 4+binary.BigEndian.Uint32(rest)]; string(cipher) != "none" {
+		return errPassphrase
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestCheckSSHPrivateKeyData(t *testing.T) {
-	valid := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n"
+	valid := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n" // openssh-key-v1, cipher none
 	tests := []struct {
 		name, data, want string
 	}{
@@ -20,6 +20,7 @@ func TestCheckSSHPrivateKeyData(t *testing.T) {
 		{"public key", "ssh-ed25519 AAAAC3Nza user@host", "this is a public key"},
 		{"garbage", "hunter2", "expected an OpenSSH private key"},
 		{"truncated", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn", "expected an OpenSSH private key"},
+		{"not openssh-key-v1", "-----BEGIN OPENSSH PRIVATE KEY-----\naGVsbG8=\n-----END OPENSSH PRIVATE KEY-----", "cut short or not an openssh-key-v1 key"},
 		{"encrypted", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END RSA PRIVATE KEY-----", "passphrase-protected"},
 	}
 	for _, tt := range tests {
@@ -53,6 +54,13 @@ func TestCheckRealKeys(t *testing.T) {
 		}
 		if err := CheckSSHPrivateKey(key + ".pub"); err == nil {
 			t.Error("a public key was accepted")
+		}
+		locked := filepath.Join(dir, "locked")
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f", locked).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+		if err := CheckSSHPrivateKey(locked); err == nil || !strings.Contains(err.Error(), "passphrase-protected") {
+			t.Errorf("a passphrase-protected key: %v", err)
 		}
 	}
 	if _, err := exec.LookPath("nix-store"); err == nil {
