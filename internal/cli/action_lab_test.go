@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,6 +63,12 @@ func newLabAction(t *testing.T) *labAction {
 // event payload, against gh.
 func (a *labAction) run(t *testing.T, gh *githubfake.Server, event string, edit map[string]string) *actionRun {
 	t.Helper()
+	return a.runContext(context.Background(), t, gh, event, edit, nil)
+}
+
+// runContext is run with a context and a tap on the action's output.
+func (a *labAction) runContext(ctx context.Context, t *testing.T, gh *githubfake.Server, event string, edit map[string]string, tap io.Writer) *actionRun {
+	t.Helper()
 	vars := map[string]string{"GITHUB_API_URL": gh.URL()}
 	for k, v := range a.inputs {
 		vars[k] = v
@@ -73,7 +81,7 @@ func (a *labAction) run(t *testing.T, gh *githubfake.Server, event string, edit 
 		t.Fatal(err)
 	}
 	keysBefore, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
-	r := runActionCmd(t, labfleet.Environ(), env)
+	r := runActionCmdContext(ctx, t, labfleet.Environ(), env, tap)
 	keysAfter, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
 	for _, k := range keysAfter {
 		if !slices.Contains(keysBefore, k) {
@@ -381,6 +389,46 @@ func TestActionOnLab(t *testing.T) {
 			t.Errorf("no error annotation for db-1")
 		}
 	})
+
+	t.Run("a cancelled run leaves no deployment in progress", func(t *testing.T) {
+		a.edit("systems/web.nix", "version 2", "version 3")
+		gh := githubfake.New(t, githubfake.WithToken(a.token))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r := a.runContext(ctx, t, gh, `{}`, map[string]string{"INPUT_TARGETS": "web-*", "INPUT_PARALLEL": "1"},
+			&cancelWhen{text: "web-1: activating", cancel: cancel})
+		if code := ExitCode(r.err); code != 130 {
+			t.Fatalf("exit code %d (%v), want 130", code, r.err)
+		}
+		results, ids := r.results(t), r.ids(t)
+		if results["web-1"].Result != "activated" || results["web-2"].Result != "skipped" {
+			t.Errorf("results %v, want web-1 activated (it was activating) and web-2 skipped", results)
+		}
+		runURL := "https://github.example.com/acme/fleet/actions/runs/4242/attempts/1"
+		checkDeployment(t, gh, ids["web-1"], "web-1", "production/web-1", "success", runURL)
+		checkDeployment(t, gh, ids["web-2"], "web-2", "production/web-2", "error", runURL)
+		if sts := gh.Statuses(ids["web-2"]); !strings.Contains(sts[len(sts)-1].Description, "cancelled") {
+			t.Errorf("web-2's final status %q does not say cancelled", sts[len(sts)-1].Description)
+		}
+	})
 }
 
 func addr[T any](v T) *T { return &v }
+
+// cancelWhen is an output tap that cancels the run once text appears.
+type cancelWhen struct {
+	mu     sync.Mutex
+	seen   strings.Builder
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelWhen) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen.Write(p)
+	if strings.Contains(c.seen.String(), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
+}

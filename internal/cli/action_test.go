@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -61,6 +62,13 @@ func actionEnv(t *testing.T, workspace string, edit map[string]string) map[strin
 // runAction runs `nix-hive action` with env on top of base (KEY=VALUE).
 func runActionCmd(t *testing.T, base []string, env map[string]string) *actionRun {
 	t.Helper()
+	return runActionCmdContext(context.Background(), t, base, env, nil)
+}
+
+// runActionCmdContext is runActionCmd with a context, and with tap, if set,
+// also receiving the action's standard output as it is written.
+func runActionCmdContext(ctx context.Context, t *testing.T, base []string, env map[string]string, tap io.Writer) *actionRun {
+	t.Helper()
 	r := &actionRun{env: env}
 	environ := append([]string(nil), base...)
 	keys := make([]string, 0, len(env))
@@ -71,7 +79,11 @@ func runActionCmd(t *testing.T, base []string, env map[string]string) *actionRun
 	for _, k := range keys {
 		environ = append(environ, k+"="+env[k])
 	}
-	r.err = Run(context.Background(), []string{"action"}, environ, &r.stdout, &r.stderr)
+	var stdout io.Writer = &r.stdout
+	if tap != nil {
+		stdout = io.MultiWriter(&r.stdout, tap)
+	}
+	r.err = Run(ctx, []string{"action"}, environ, stdout, &r.stderr)
 	if data, err := os.ReadFile(env["GITHUB_OUTPUT"]); err == nil {
 		r.outputs = parseOutputs(t, string(data))
 	}
