@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/nix-hive/nix-hive/internal/action/actiontest"
 )
 
 const testSHA = "0123456789abcdef0123456789abcdef01234567"
@@ -66,15 +68,7 @@ func fakeEnv(t *testing.T, edit map[string]string) map[string]string {
 		"GITHUB_OUTPUT":         filepath.Join(ws, "output"),
 		"GITHUB_STEP_SUMMARY":   filepath.Join(ws, "summary"),
 	}
-	for k, v := range edit {
-		env[k] = v
-	}
-	for k, v := range env {
-		if v == "" {
-			delete(env, k)
-		}
-	}
-	return env
+	return actiontest.Edit(env, edit)
 }
 
 // newAction returns an Action reading env and writing to the returned

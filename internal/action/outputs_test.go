@@ -6,37 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-hive/nix-hive/internal/action/actiontest"
 	"github.com/nix-hive/nix-hive/internal/deploy"
 )
-
-// parseOutputs reads a GITHUB_OUTPUT file: NAME<<DELIMITER, the value's
-// lines, DELIMITER; or NAME=VALUE.
-func parseOutputs(t *testing.T, data string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(data, "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(line, "<<")
-		if !ok {
-			k, v, _ := strings.Cut(line, "=")
-			out[k] = v
-			continue
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("output %s: no closing %s", name, delim)
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
-}
 
 func TestWriteOutputs(t *testing.T) {
 	env := fakeEnv(t, nil)
@@ -58,7 +30,7 @@ func TestWriteOutputs(t *testing.T) {
 	if !strings.HasPrefix(string(data), "results<<") {
 		t.Errorf("GITHUB_OUTPUT does not use the heredoc form:\n%s", data)
 	}
-	outputs := parseOutputs(t, string(data))
+	outputs := actiontest.ParseOutputs(t, string(data), false)
 	var results struct {
 		Instances map[string]struct{ System, Path, Environment, Result, Error string } `json:"instances"`
 	}
@@ -81,7 +53,7 @@ func TestWriteOutputsEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	outputs := parseOutputs(t, string(data))
+	outputs := actiontest.ParseOutputs(t, string(data), false)
 	if outputs["results"] != `{"instances":{}}` || outputs["deployments"] != `{}` {
 		t.Errorf("outputs %q", outputs)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/ctxtime"
 	"github.com/nix-hive/nix-hive/internal/process"
 )
 
@@ -72,7 +73,7 @@ func (a *Agent) start(ctx context.Context, id, path string, goal Goal, o Options
 			holder := ParseLines(out).get("busy")
 			return fmt.Errorf("%w (activation %s); waited %s — retry when it has finished", ErrBusy, holder, o.LockTimeout)
 		}
-		if err := sleep(ctx, o.Poll); err != nil {
+		if err := ctxtime.Sleep(ctx, o.Poll); err != nil {
 			return fmt.Errorf("wait for the host's lock: %w", err)
 		}
 	}
@@ -92,7 +93,7 @@ func (a *Agent) follow(ctx context.Context, id string, o Options) (Result, error
 			if ctx.Err() != nil {
 				return Result{}, fmt.Errorf("activation did not report back within %s: %w", o.Timeout, lastErr)
 			}
-			if err := sleep(ctx, o.Poll); err != nil {
+			if err := ctxtime.Sleep(ctx, o.Poll); err != nil {
 				return Result{}, fmt.Errorf("activation did not report back within %s: %w", o.Timeout, lastErr)
 			}
 			continue
@@ -138,15 +139,4 @@ func lastLog(lines []string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

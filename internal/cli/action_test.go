@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-hive/nix-hive/internal/action/actiontest"
 	"github.com/nix-hive/nix-hive/internal/testenv"
 )
 
@@ -48,15 +49,7 @@ func actionEnv(t *testing.T, workspace string, edit map[string]string) map[strin
 		"GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
 		"GITHUB_EVENT_PATH":   filepath.Join(files, "event.json"),
 	}
-	for k, v := range edit {
-		env[k] = v
-	}
-	for k, v := range env {
-		if v == "" {
-			delete(env, k)
-		}
-	}
-	return env
+	return actiontest.Edit(env, edit)
 }
 
 // runAction runs `nix-hive action` with env on top of base (KEY=VALUE).
@@ -85,39 +78,13 @@ func runActionCmdContext(ctx context.Context, t *testing.T, base []string, env m
 	}
 	r.err = Run(ctx, []string{"action"}, environ, stdout, &r.stderr)
 	if data, err := os.ReadFile(env["GITHUB_OUTPUT"]); err == nil {
-		r.outputs = parseOutputs(t, string(data))
+		r.outputs = actiontest.ParseOutputs(t, string(data), true)
 	}
 	if data, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"]); err == nil {
 		r.summary = string(data)
 	}
 	t.Logf("nix-hive action: %v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout.String(), r.stderr.String())
 	return r
-}
-
-// parseOutputs reads a GITHUB_OUTPUT file: NAME<<DELIMITER, the value's
-// lines, DELIMITER.
-func parseOutputs(t *testing.T, data string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(data, "\n")
-	for i := 0; i < len(lines); i++ {
-		if lines[i] == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			t.Fatalf("GITHUB_OUTPUT line %q is not NAME<<DELIMITER", lines[i])
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("output %s: no closing %s", name, delim)
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
 }
 
 // checkSecrets fails the test if a line of a secret shows anywhere but in

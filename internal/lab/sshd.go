@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/ctxtime"
 	"github.com/nix-hive/nix-hive/internal/process"
 )
 
@@ -162,7 +163,7 @@ func waitPidFile(ctx context.Context, pidFile, logFile string, logStart int64, g
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("it did not come up within %s%s", readyTimeout, logTail(logFile, logStart))
 		}
-		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+		if err := ctxtime.Sleep(ctx, 5*time.Millisecond); err != nil {
 			return 0, err
 		}
 	}

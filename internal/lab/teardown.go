@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/ctxtime"
 	"github.com/nix-hive/nix-hive/internal/process"
 )
 
@@ -116,7 +117,7 @@ func killNamespace(ctx context.Context, r process.Runner, ns string, keep int) e
 		if time.Now().After(deadline) {
 			return fmt.Errorf("processes %v of namespace %s do not die", left, ns)
 		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := ctxtime.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return fmt.Errorf("stop the processes of namespace %s: %w", ns, err)
 		}
 	}
@@ -141,16 +142,4 @@ func alive(pid int) bool {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
