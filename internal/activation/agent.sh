@@ -21,6 +21,10 @@ self=$state/agent.sh
 
 say() { printf '%s\n' "$*"; }
 
+# tick pauses briefly: a fifth of a second where sleep takes fractions
+# (coreutils, busybox), else a second.
+tick() { sleep 0.2 2>/dev/null || sleep 1; }
+
 set_status() { # DIR STATUS [DETAIL]
 	printf '%s\n' "$2" >"$1/status.new" && mv -f "$1/status.new" "$1/status"
 	[ $# -lt 3 ] || { printf '%s\n' "$3" >>"$1/log"; printf '%s\n' "$3" >"$1/reason"; }
@@ -85,10 +89,9 @@ worker() { # ID STOREPATH GOAL CONFIRM_SECONDS
 	case $goal in switch | test) ;; *) confirm=0 ;; esac
 	if [ "$confirm" -gt 0 ]; then
 		set_status "$dir" awaiting-confirmation
-		waited=0
-		while [ ! -e "$dir/confirm" ] && [ $waited -lt "$confirm" ]; do
-			sleep 1
-			waited=$((waited + 1))
+		since=$(date +%s)
+		while [ ! -e "$dir/confirm" ] && [ $(($(date +%s) - since)) -lt "$confirm" ]; do
+			tick
 		done
 		if [ ! -e "$dir/confirm" ]; then
 			rollback "$dir" "$goal" "$prev_gen" "$prev_system" "not confirmed within ${confirm}s (the host may have lost its network)"
@@ -128,13 +131,12 @@ worker)
 	fi
 	;;
 wait)
-	dir=$state/$2 waited=0
+	dir=$state/$2 since=$(date +%s)
 	while :; do
 		st=$(cat "$dir/status" 2>/dev/null || say missing)
 		case $st in running) ;; *) break ;; esac
-		[ "$waited" -lt "$3" ] || break
-		sleep 1
-		waited=$((waited + 1))
+		[ $(($(date +%s) - since)) -lt "$3" ] || break
+		tick
 	done
 	say "status=$st"
 	[ ! -e "$dir/reason" ] || say "reason=$(head -n 1 "$dir/reason")"
