@@ -1,5 +1,5 @@
-# Where the hosts are. Replace these addresses with your own; the lab
-# (`go run ./internal/lab/cmd/hive-lab demo`) writes its own copy of this
+# Where the hosts are. Replace these addresses with your own; the demo
+# (scripts/demo, through internal/labfleet) writes its own copy of this
 # file with the addresses of the hosts it brings up.
 {
   web-1 = "192.0.2.11";
