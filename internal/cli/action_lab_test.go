@@ -174,8 +174,9 @@ func checkDeployment(t *testing.T, gh *githubfake.Server, id int64, instance, en
 			t.Errorf("%s: states %v: only in_progress between queued and the end", instance, states)
 		}
 	}
-	if last := sts[len(sts)-1]; final == "success" && !last.AutoInactive {
-		t.Errorf("%s: success without auto_inactive", instance)
+	replaces := payload.Goal == "switch" || payload.Goal == "boot" || payload.Goal == "test"
+	if last := sts[len(sts)-1]; final == "success" && last.AutoInactive != replaces {
+		t.Errorf("%s: goal %s ended in success with auto_inactive %t, want %t", instance, payload.Goal, last.AutoInactive, replaces)
 	}
 	return d
 }
@@ -390,8 +391,27 @@ func TestActionOnLab(t *testing.T) {
 		}
 	})
 
-	t.Run("a cancelled run leaves no deployment in progress", func(t *testing.T) {
+	t.Run("goals that stop before activation end in success too", func(t *testing.T) {
 		a.edit("systems/web.nix", "version 2", "version 3")
+		for _, goal := range []string{"build", "push"} {
+			gh := githubfake.New(t, githubfake.WithToken(a.token))
+			r := a.run(t, gh, `{}`, map[string]string{"INPUT_TARGETS": "web-1", "INPUT_GOAL": goal})
+			if r.err != nil {
+				t.Fatalf("goal %s: %v", goal, r.err)
+			}
+			want := map[string]string{"build": "built", "push": "pushed"}[goal]
+			if got := r.results(t)["web-1"].Result; got != want {
+				t.Errorf("goal %s: result %q, want %q", goal, got, want)
+			}
+			id := r.ids(t)["web-1"]
+			// checkDeployment also checks that success leaves auto_inactive
+			// off: these goals do not replace what the host runs.
+			checkDeployment(t, gh, id, "web-1", "production/web-1", "success", "https://github.example.com/acme/fleet/actions/runs/4242/attempts/1")
+		}
+	})
+
+	t.Run("a cancelled run leaves no deployment in progress", func(t *testing.T) {
+		a.edit("systems/web.nix", "version 3", "version 4")
 		gh := githubfake.New(t, githubfake.WithToken(a.token))
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

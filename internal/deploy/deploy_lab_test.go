@@ -124,6 +124,33 @@ func TestDeployFleet(t *testing.T) {
 		})
 	}
 
+	t.Run("goal push copies without activating", func(t *testing.T) {
+		f.setVersion(7)
+		before := map[string][2]string{}
+		calls := map[string]int{}
+		for _, n := range []string{"web-2", "eu-3"} {
+			c, p := f.running(n)
+			before[n] = [2]string{c, p}
+			calls[n] = len(f.activations(n))
+		}
+		r, err := f.deploy("--on", "web-2,eu-3", "--goal", "push")
+		if err != nil {
+			t.Fatalf("deploy --goal push: %v", err)
+		}
+		for _, n := range []string{"web-2", "eu-3"} {
+			o := r.Instances[n]
+			if o.Result != "pushed" || o.Path == before[n][0] {
+				t.Errorf("%s: %+v, want pushed with a new path", n, o)
+				continue
+			}
+			f.on(n, "nix-store", "--check-validity", o.Path)
+			if c, p := f.running(n); c != before[n][0] || p != before[n][1] || len(f.activations(n)) != calls[n] {
+				t.Errorf("%s changed by push: current %s, profile %s", n, c, p)
+			}
+		}
+		f.on("store-eu", "nix-store", "--check-validity", r.Instances["eu-3"].Path)
+	})
+
 	t.Run("a failing activation rolls back one host", func(t *testing.T) {
 		db := filepath.Join(f.dir, "systems/db.nix")
 		src, err := os.ReadFile(db)
@@ -145,9 +172,11 @@ func TestDeployFleet(t *testing.T) {
 		if current != paths["db-1"] || profile != paths["db-1"] {
 			t.Errorf("db-1 after rollback: current %s, profile %s; want the old %s", current, profile, paths["db-1"])
 		}
+		// The others deploy their new version regardless.
 		for _, name := range []string{"eu-1", "eu-2", "eu-3"} {
-			if got := r.Instances[name].Result; got != "unchanged" {
-				t.Errorf("%s: %q, want unchanged", name, got)
+			o := r.Instances[name]
+			if current, profile := f.running(name); o.Result != "activated" || current != o.Path || profile != o.Path {
+				t.Errorf("%s: %q, runs %s (profile %s), want activated on %s", name, o.Result, current, profile, o.Path)
 			}
 		}
 	})

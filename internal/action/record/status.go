@@ -40,14 +40,13 @@ func (t *tracker) next(e deploy.Event) (st deployments.Status, ok, final bool) {
 		return status(deployments.StateInProgress, "building system "+e.Detail), true, false
 	case deploy.Built:
 		t.path = e.Detail
-		if t.goal == deploy.GoalBuild {
+		if e.Final { // the build goal ends here
 			return t.success("built " + t.path), true, true
 		}
 	case deploy.Pushing:
 		return status(deployments.StateInProgress, "pushing to store "+e.Detail), true, false
 	case deploy.Pushed:
-		// The push goal ends with a Pushed after the copy to the instance.
-		if t.goal == deploy.GoalPush && prev == deploy.Copied {
+		if e.Final { // the push goal ends with the copy to the instance
 			return t.success("copied to the instance: " + t.path), true, true
 		}
 	case deploy.Copying:

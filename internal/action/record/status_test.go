@@ -19,6 +19,12 @@ func ev(s deploy.State, detail string, err error) deploy.Event {
 	return deploy.Event{Instance: "web-1", State: s, Detail: detail, Err: err}
 }
 
+// last marks e as the instance's last event, as the engine does.
+func last(e deploy.Event) deploy.Event {
+	e.Final = true
+	return e
+}
+
 func TestTracker(t *testing.T) {
 	buildErr := fmt.Errorf("build system web: %w", errors.New("nix-store --realise failed with exit code 1:\n    error: builder failed"))
 	tests := []struct {
@@ -48,11 +54,11 @@ func TestTracker(t *testing.T) {
 			[]deploy.Event{ev(deploy.Built, path, nil), ev(deploy.Activated, "dry-activate", nil)},
 			[]string{"success: dry-activate passed: " + path}},
 		{"build ends at built", deploy.GoalBuild, []deploy.Event{
-			ev(deploy.Planned, "build", nil), ev(deploy.Building, "web", nil), ev(deploy.Built, path, nil),
+			ev(deploy.Planned, "build", nil), ev(deploy.Building, "web", nil), last(ev(deploy.Built, path, nil)),
 		}, []string{"queued: queued: build", "in_progress: building system web", "success: built " + path}},
-		{"push ends at the pushed after the copy", deploy.GoalPush, []deploy.Event{
+		{"push ends at the last pushed, after the copy", deploy.GoalPush, []deploy.Event{
 			ev(deploy.Built, path, nil), ev(deploy.Pushing, "eu", nil), ev(deploy.Pushed, "eu", nil),
-			ev(deploy.Copying, "from store eu", nil), ev(deploy.Copied, "", nil), ev(deploy.Pushed, "", nil),
+			ev(deploy.Copying, "from store eu", nil), last(ev(deploy.Pushed, "copied to web-1", nil)),
 		}, []string{"in_progress: pushing to store eu", "in_progress: copying the system from store eu", "success: copied to the instance: " + path}},
 		{"build failure is nix-hive's error", deploy.GoalSwitch, []deploy.Event{
 			ev(deploy.Planned, "switch", nil), ev(deploy.Building, "web", nil), ev(deploy.Failed, "", buildErr),
