@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -96,8 +95,8 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 	if in.Goal, err = deploy.ParseGoal(get("goal", string(deploy.GoalSwitch))); err != nil {
 		bad("goal", err)
 	}
-	if in.Parallel, err = strconv.Atoi(get("parallel", "10")); err != nil || in.Parallel < 1 {
-		bad("parallel", fmt.Errorf("%q is not a whole number of at least 1", get("parallel", "10")))
+	if in.Parallel, err = deploy.ParseParallel(get("parallel", "10")); err != nil {
+		bad("parallel", err)
 	}
 	if in.DryRun, err = parseBool(get("dry-run", "false")); err != nil {
 		bad("dry-run", err)

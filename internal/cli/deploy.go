@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nix-hive/nix-hive/internal/activation"
@@ -42,14 +40,6 @@ type deployConfig struct {
 	loaded func(inv *inventory.Inventory, names []string) error
 }
 
-// parseParallel validates a --parallel value.
-func parseParallel(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("parallel %q: must be a whole number of at least 1", s)
-	}
-	return n, nil
-}
 
 // checkFile checks that a file given on the command line can be read.
 func checkFile(flagName, path string) error {
@@ -87,8 +77,8 @@ func runDeploy(ctx context.Context, name string, args []string, std IO, fixedGoa
 	if c.goal, err = deploy.ParseGoal(*goal); err != nil {
 		return fmt.Errorf("%w: --goal: %w", ErrUsage, err)
 	}
-	if c.parallel, err = parseParallel(*parallel); err != nil {
-		return fmt.Errorf("%w: --%w", ErrUsage, err)
+	if c.parallel, err = deploy.ParseParallel(*parallel); err != nil {
+		return fmt.Errorf("%w: --parallel: %w", ErrUsage, err)
 	}
 	if err := c.checkKeys(); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +49,16 @@ func ParseGoal(s string) (Goal, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown goal %q; use one of build, push, switch, boot, test, dry-activate", s)
+}
+
+// ParseParallel validates a parallelism setting (--parallel, the parallel
+// input): a whole number of at least 1.
+func ParseParallel(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q is not a whole number of at least 1", s)
+	}
+	return n, nil
 }
 
 // activates reports whether the goal runs switch-to-configuration.
