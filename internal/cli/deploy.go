@@ -40,7 +40,6 @@ type deployConfig struct {
 	loaded func(inv *inventory.Inventory, names []string) error
 }
 
-
 // checkFile checks that a file given on the command line can be read.
 func checkFile(flagName, path string) error {
 	if path == "" {
