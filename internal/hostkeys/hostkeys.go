@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -100,49 +102,82 @@ type Checker struct {
 	SSH *sshconfig.Config
 }
 
+// hop is one host to check: an alias (and port) and the instance it serves.
+type hop struct{ alias, port, via string }
+
 // Check verifies that every host in aliases, and every jump host in front
 // of them, has a known key (unless its StrictHostKeyChecking is not yes).
 // It reports every unknown host at once, naming the instance it serves.
+// Hosts are checked concurrently, a level of jump hosts at a time, since a
+// fleet may have thousands.
 func (c *Checker) Check(ctx context.Context, aliases []string) error {
 	seen := map[string]bool{}
-	var errs []error
-	var visit func(alias, port, via string)
-	visit = func(alias, port, via string) {
-		key := alias + ":" + port
-		if seen[key] {
-			return
-		}
-		seen[key] = true
-		args := []string{"ssh", "-G", "-F", c.SSH.Path}
-		if port != "" {
-			args = append(args, "-p", port)
-		}
-		out, err := c.Runner.Run(ctx, process.Command{Args: append(args, alias)})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: resolve ssh settings for %s: %w", via, alias, err))
-			return
-		}
-		t := ParseG(out)
-		for _, j := range t.ProxyJump {
-			ja, jp := jumpAlias(j)
-			visit(ja, jp, via)
-		}
-		if t.StrictHostKeyChecking != "yes" && t.StrictHostKeyChecking != "true" {
-			return
-		}
-		if !c.known(ctx, t) {
-			what := alias
-			if alias != via {
-				what = fmt.Sprintf("jump host %s of %s", alias, via)
-			}
-			errs = append(errs, fmt.Errorf("%s (%s): %w in %s; add it (ssh-keyscan %s >> known_hosts, after checking it) or pass --accept-new-host-keys",
-				what, t.LookupName(), ErrUnknownHost, filesText(t.KnownHostsFiles), t.HostName))
+	var level []hop
+	add := func(h hop) {
+		if key := h.alias + ":" + h.port; !seen[key] {
+			seen[key] = true
+			level = append(level, h)
 		}
 	}
 	for _, a := range aliases {
-		visit(a, "", a)
+		add(hop{alias: a, via: a})
+	}
+	var errs []error
+	for len(level) > 0 {
+		results := make([]struct {
+			jumps []hop
+			err   error
+		}, len(level))
+		var g errgroup.Group
+		g.SetLimit(16)
+		for i, h := range level {
+			g.Go(func() error {
+				results[i].jumps, results[i].err = c.checkOne(ctx, h)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		level = nil
+		for _, r := range results {
+			if r.err != nil {
+				errs = append(errs, r.err)
+			}
+			for _, j := range r.jumps {
+				add(j)
+			}
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkOne resolves one host, checks its key, and returns its jump hosts.
+func (c *Checker) checkOne(ctx context.Context, h hop) ([]hop, error) {
+	args := []string{"ssh", "-G", "-F", c.SSH.Path}
+	if h.port != "" {
+		args = append(args, "-p", h.port)
+	}
+	out, err := c.Runner.Run(ctx, process.Command{Args: append(args, h.alias)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: resolve ssh settings for %s: %w", h.via, h.alias, err)
+	}
+	t := ParseG(out)
+	var jumps []hop
+	for _, j := range t.ProxyJump {
+		ja, jp := jumpAlias(j)
+		jumps = append(jumps, hop{alias: ja, port: jp, via: h.via})
+	}
+	if t.StrictHostKeyChecking != "yes" && t.StrictHostKeyChecking != "true" {
+		return jumps, nil
+	}
+	if c.known(ctx, t) {
+		return jumps, nil
+	}
+	what := h.alias
+	if h.alias != h.via {
+		what = fmt.Sprintf("jump host %s of %s", h.alias, h.via)
+	}
+	return jumps, fmt.Errorf("%s (%s): %w in %s; add it (ssh-keyscan %s >> known_hosts, after checking it) or pass --accept-new-host-keys",
+		what, t.LookupName(), ErrUnknownHost, filesText(t.KnownHostsFiles), t.HostName)
 }
 
 // known reports whether any of the target's known_hosts files has its key.
