@@ -76,6 +76,7 @@ func runAction(ctx context.Context, args []string, std IO) error {
 	c.target = target{hive: in.Hive, on: in.Targets}
 	c.goal, c.parallel, c.dryRun = in.Goal, in.Parallel, in.DryRun
 	c.sshKey, c.knownHosts, c.signingKey = keys.SSHKey, keys.KnownHosts, keys.SigningKey
+	c.hostKeyHint = "add its key to the ssh-known-hosts input (ssh-keyscan %s, after checking the key)"
 	c.loaded = func(inv *inventory.Inventory, names []string) error {
 		reqs, err := action.Requests(in, run, inv, names)
 		if err != nil {

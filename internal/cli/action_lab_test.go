@@ -25,6 +25,7 @@ import (
 // labAction runs the action against the example fleet on a lab.
 type labAction struct {
 	t         *testing.T
+	lab       *lab.Lab
 	workspace string
 	fleet     *labfleet.Fleet
 	token     string
@@ -46,7 +47,7 @@ func newLabAction(t *testing.T) *labAction {
 		}
 		return string(data)
 	}
-	a := &labAction{t: t, workspace: workspace, fleet: f, token: "ghs_e2eTokenThatMustNeverBeLogged0123"}
+	a := &labAction{t: t, lab: l, workspace: workspace, fleet: f, token: "ghs_e2eTokenThatMustNeverBeLogged0123"}
 	a.inputs = map[string]string{
 		"INPUT_HIVE":            "fleet",
 		"INPUT_GITHUB-TOKEN":    a.token,
@@ -407,6 +408,24 @@ func TestActionOnLab(t *testing.T) {
 			// checkDeployment also checks that success leaves auto_inactive
 			// off: these goals do not replace what the host runs.
 			checkDeployment(t, gh, id, "web-1", "production/web-1", "success", "https://github.example.com/acme/fleet/actions/runs/4242/attempts/1")
+		}
+	})
+
+	t.Run("an unknown host key stops the run and names the input", func(t *testing.T) {
+		var kept []string
+		for _, line := range strings.Split(a.inputs["INPUT_SSH-KNOWN-HOSTS"], "\n") {
+			if !strings.HasPrefix(line, a.lab.Hosts["eu-2"].Addr+" ") {
+				kept = append(kept, line)
+			}
+		}
+		gh := githubfake.New(t, githubfake.WithToken(a.token))
+		r := a.run(t, gh, `{}`, map[string]string{"INPUT_SSH-KNOWN-HOSTS": strings.Join(kept, "\n")})
+		if r.err == nil || !strings.Contains(r.err.Error(), "eu-2 ("+a.lab.Hosts["eu-2"].Addr+"): host key is not known") ||
+			!strings.Contains(r.err.Error(), "add its key to the ssh-known-hosts input") {
+			t.Fatalf("error = %v", r.err)
+		}
+		if n := len(gh.Deployments()); n != 0 {
+			t.Errorf("%d deployments recorded for a run that touched no host", n)
 		}
 	})
 

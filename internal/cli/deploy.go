@@ -38,6 +38,9 @@ type deployConfig struct {
 	// anything is built; its error stops the run (the action checks and
 	// plans its GitHub deployments there).
 	loaded func(inv *inventory.Inventory, names []string) error
+	// hostKeyHint, if set, replaces the advice for an unknown host key
+	// (see hostkeys.Checker.Hint).
+	hostKeyHint string
 }
 
 // checkFile checks that a file given on the command line can be read.
@@ -147,7 +150,7 @@ func (c *deployConfig) execute(ctx context.Context, std IO, observer deploy.Obse
 		return nil, err
 	}
 	if c.goal != deploy.GoalBuild && !c.dryRun {
-		checker := &hostkeys.Checker{Runner: runner, SSH: ssh}
+		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: c.hostKeyHint}
 		if err := checker.Check(ctx, sshTargets(inv, names)); err != nil {
 			return nil, fmt.Errorf("no host was touched: %w", err)
 		}

@@ -100,7 +100,14 @@ type Checker struct {
 	Runner process.Runner
 	// SSH is the run's ssh config.
 	SSH *sshconfig.Config
+	// Hint says how to make a host known; empty means the command line's
+	// advice (ssh-keyscan into known_hosts, or --accept-new-host-keys).
+	Hint string
 }
+
+// DefaultHint is the command line's advice for an unknown host key; %s is
+// the host's address.
+const DefaultHint = "add it (ssh-keyscan %s >> known_hosts, after checking it) or pass --accept-new-host-keys"
 
 // hop is one host to check: an alias (and port) and the instance it serves.
 type hop struct{ alias, port, via string }
@@ -176,8 +183,12 @@ func (c *Checker) checkOne(ctx context.Context, h hop) ([]hop, error) {
 	if h.alias != h.via {
 		what = fmt.Sprintf("jump host %s of %s", h.alias, h.via)
 	}
-	return jumps, fmt.Errorf("%s (%s): %w in %s; add it (ssh-keyscan %s >> known_hosts, after checking it) or pass --accept-new-host-keys",
-		what, t.LookupName(), ErrUnknownHost, filesText(t.KnownHostsFiles), t.HostName)
+	hint := c.Hint
+	if hint == "" {
+		hint = DefaultHint
+	}
+	return jumps, fmt.Errorf("%s (%s): %w in %s; %s",
+		what, t.LookupName(), ErrUnknownHost, filesText(t.KnownHostsFiles), fmt.Sprintf(hint, t.HostName))
 }
 
 // known reports whether any of the target's known_hosts files has its key.
