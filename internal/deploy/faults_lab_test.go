@@ -181,6 +181,51 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("an activation outlives a dropped connection and is reattached", func(t *testing.T) {
+		web := filepath.Join(f.dir, "systems/web.nix")
+		src, _ := os.ReadFile(web)
+		os.WriteFile(web, []byte(strings.Replace(string(src), "motd =", "activationSeconds = 3;\n  motd =", 1)), 0o644)
+		defer os.WriteFile(web, src, 0o644)
+		f.setVersion(50)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		activating := make(chan struct{})
+		var once sync.Once
+		progress := &cancelOn{text: "web-2: activating", cancel: func() { once.Do(func() { close(activating) }) }}
+		outage := make(chan struct{})
+		go func() {
+			defer close(outage)
+			select {
+			case <-activating:
+			case <-ctx.Done():
+				return
+			}
+			time.Sleep(time.Second) // the worker has started on the host
+			f.lab.SetLink(context.Background(), "web-2", false)
+			time.Sleep(20 * time.Second) // longer than ssh's ServerAlive limit (15 s)
+			f.lab.SetLink(context.Background(), "web-2", true)
+		}()
+		var stdout bytes.Buffer
+		args := []string{"deploy", "--hive", f.dir, "--json", "--on", "web-2", "--confirm-timeout", "90s", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts}
+		err := cli.Run(ctx, args, labfleet.Environ(), &stdout, progress)
+		<-outage
+		t.Logf("progress:\n%s", progress.String())
+		if err != nil {
+			t.Fatalf("deploy: %v", err)
+		}
+		var r report
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		o := r.Instances["web-2"]
+		if current, profile := f.running("web-2"); o.Result != "activated" || current != o.Path || profile != o.Path {
+			t.Errorf("web-2: %q, runs %s (profile %s), want activated on %s", o.Result, current, profile, o.Path)
+		}
+		if !strings.Contains(progress.String(), "lost contact while activating (will reattach)") {
+			t.Errorf("the connection was not lost during the activation; the test proved nothing")
+		}
+	})
+
 	t.Run("cancelling finishes the running activation and starts no other", func(t *testing.T) {
 		f.setVersion(3)
 		ctx, cancel := context.WithCancel(context.Background())

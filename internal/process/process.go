@@ -83,15 +83,23 @@ func (e *CommandError) Error() string {
 // Unwrap returns the underlying error.
 func (e *CommandError) Unwrap() error { return e.Err }
 
+// commandName names a command for an error: the program and its first
+// argument, or for ssh the host (the word before "--").
 func commandName(args []string) string {
 	switch {
 	case len(args) == 0:
 		return "command"
 	case len(args) == 1:
 		return args[0]
-	default:
-		return args[0] + " " + args[1]
 	}
+	if args[0] == "ssh" {
+		for i := 2; i < len(args); i++ {
+			if args[i] == "--" {
+				return "ssh to " + args[i-1]
+			}
+		}
+	}
+	return args[0] + " " + args[1]
 }
 
 func indent(s string) string {

@@ -133,3 +133,21 @@ func TestFakeFailsOnUnexpected(t *testing.T) {
 		t.Errorf("unused = %v", u)
 	}
 }
+
+func TestCommandName(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "command"},
+		{[]string{"nix-store"}, "nix-store"},
+		{[]string{"nix-store", "--realise", "/nix/store/x"}, "nix-store --realise"},
+		{[]string{"ssh", "-F", "/c", "-o", "LogLevel=ERROR", "web-2", "--", "true"}, "ssh to web-2"},
+		{[]string{"ssh", "-G", "web-2"}, "ssh -G"},
+	}
+	for _, tt := range tests {
+		if got := commandName(tt.args); got != tt.want {
+			t.Errorf("commandName(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}

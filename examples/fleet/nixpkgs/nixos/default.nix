@@ -24,6 +24,7 @@ in
     payloadBytes = toString (config.payloadBytes or 0);
     failActivation = if config.failActivation or false then "1" else "";
     breakNetwork = if config.breakNetwork or false then "1" else "";
+    activationSeconds = toString (config.activationSeconds or 0);
     args = [ "-c" ''
       set -e
       mkdir -p "$out/bin" "$out/etc"
@@ -41,6 +42,7 @@ in
         state=up; [ -z "$breakNetwork" ] || state=down
         for i in /sys/class/net/*; do [ "\''${i##*/}" = lo ] || ip link set "\''${i##*/}" \$state; done ;;
       esac
+      [ "$activationSeconds" -eq 0 ] || sleep "$activationSeconds"
       if [ -n "$failActivation" ]; then echo "activation of $out failed" >&2; exit 1; fi
       case "\$1" in
         switch|test) ln -sfn $out /run/current-system ;;
