@@ -18,7 +18,7 @@ const testSHA = "0123456789abcdef0123456789abcdef01234567"
 
 // opensshKey returns a private key block in OpenSSH's format with the
 // given cipher ("none" for a key without a passphrase). Only its envelope
-// is real; checkPrivateKey reads no further.
+// is real; keyfile reads no further.
 func opensshKey(cipher string) string {
 	var blob bytes.Buffer
 	blob.WriteString("openssh-key-v1\x00")

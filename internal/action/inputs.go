@@ -121,7 +121,7 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 	}
 	switch {
 	case in.SSHKey != "":
-		if err := checkPrivateKey(in.SSHKey); err != nil {
+		if err := keyfile.CheckSSHPrivateKeyData([]byte(in.SSHKey)); err != nil {
 			bad("ssh-private-key", err)
 		}
 	case in.Goal != deploy.GoalBuild && !in.DryRun:

@@ -3,15 +3,7 @@ package action
 import (
 	"fmt"
 	"strings"
-
-	"github.com/nix-hive/nix-hive/internal/keyfile"
 )
-
-// checkPrivateKey checks an ssh-private-key input with package keyfile's
-// checks (the CLI's). Its errors never quote the key.
-func checkPrivateKey(s string) error {
-	return keyfile.CheckSSHPrivateKeyData([]byte(s))
-}
 
 // checkKnownHosts checks that each line of a known_hosts text has a host
 // pattern, a key type and a key.

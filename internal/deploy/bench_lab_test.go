@@ -66,7 +66,7 @@ func BenchmarkFleetVersusSequential(b *testing.B) {
 				ssh.Command(name, path+"/bin/switch-to-configuration", "switch"),
 			}
 			for _, args := range steps {
-				if _, err := r.Run(ctx, process.Command{Args: args, Env: append(ssh.NixEnv(), "NIX_CONFIG=substituters =")}); err != nil {
+				if _, err := r.Run(ctx, process.Command{Args: args, Env: append(ssh.NixEnv(), labfleet.OfflineNix)}); err != nil {
 					b.Fatalf("sequential baseline on %s: %v", name, err)
 				}
 			}

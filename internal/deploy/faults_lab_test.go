@@ -34,23 +34,16 @@ func TestFaults(t *testing.T) {
 	}
 
 	t.Run("an unknown host key stops the run before any host is touched", func(t *testing.T) {
-		known, err := os.ReadFile(f.lab.KnownHosts)
+		known, err := f.lab.KnownHostsWithout("eu-2")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var kept []string
-		for _, line := range strings.Split(string(known), "\n") {
-			if !strings.HasPrefix(line, f.lab.Hosts["eu-2"].Addr+" ") {
-				kept = append(kept, line)
-			}
-		}
 		partial := filepath.Join(t.TempDir(), "known_hosts")
-		os.WriteFile(partial, []byte(strings.Join(kept, "\n")), 0o600)
+		os.WriteFile(partial, []byte(known), 0o600)
 		f.setVersion(100)
 		calls := len(f.activations("web-1"))
 		var stdout, stderr bytes.Buffer
-		args := []string{"deploy", "--hive", f.dir, "--ssh-key", f.lab.Key, "--known-hosts", partial, "--signing-key", f.SigningKey}
-		err = cli.Run(context.Background(), args, labfleet.Environ(), &stdout, &stderr)
+		err = cli.Run(context.Background(), f.args("--known-hosts", partial), labfleet.Environ(), &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "no host was touched") || !strings.Contains(err.Error(), "eu-2 ("+f.lab.Hosts["eu-2"].Addr+"): host key is not known") {
 			t.Fatalf("error = %v", err)
 		}
@@ -159,8 +152,7 @@ func TestFaults(t *testing.T) {
 		}()
 		defer f.lab.SetLink(context.Background(), "web-2", true)
 		var stdout bytes.Buffer
-		args := []string{"deploy", "--hive", f.dir, "--json", "--on", "web-2", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts}
-		err := cli.Run(ctx, args, labfleet.Environ(), &stdout, progress)
+		err := cli.Run(ctx, f.args("--on", "web-2"), labfleet.Environ(), &stdout, progress)
 		t.Logf("progress:\n%s", progress.String())
 		if !errors.Is(err, deploy.ErrFailed) {
 			t.Fatalf("error = %v, want ErrFailed", err)
@@ -206,8 +198,7 @@ func TestFaults(t *testing.T) {
 			f.lab.SetLink(context.Background(), "web-2", true)
 		}()
 		var stdout bytes.Buffer
-		args := []string{"deploy", "--hive", f.dir, "--json", "--on", "web-2", "--confirm-timeout", "90s", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts}
-		err := cli.Run(ctx, args, labfleet.Environ(), &stdout, progress)
+		err := cli.Run(ctx, f.args("--on", "web-2", "--confirm-timeout", "90s"), labfleet.Environ(), &stdout, progress)
 		<-outage
 		t.Logf("progress:\n%s", progress.String())
 		if err != nil {
@@ -232,8 +223,7 @@ func TestFaults(t *testing.T) {
 		defer cancel()
 		progress := &cancelOn{text: "db-1: activating", cancel: cancel}
 		var stdout bytes.Buffer
-		args := []string{"deploy", "--hive", f.dir, "--json", "--parallel", "1", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts, "--signing-key", f.SigningKey}
-		err := cli.Run(ctx, args, labfleet.Environ(), &stdout, progress)
+		err := cli.Run(ctx, f.args("--parallel", "1"), labfleet.Environ(), &stdout, progress)
 		t.Logf("progress:\n%s", progress.String())
 		if code := cli.ExitCode(err); code != 130 {
 			t.Errorf("exit code %d (%v), want 130", code, err)

@@ -46,14 +46,20 @@ func (f *fleet) write(name, content string) {
 func (f *fleet) deploy(args ...string) (report, error) {
 	f.t.Helper()
 	var stdout, stderr bytes.Buffer
-	base := []string{"deploy", "--hive", f.dir, "--json", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts, "--signing-key", f.SigningKey}
-	err := cli.Run(context.Background(), append(base, args...), labfleet.Environ(), &stdout, &stderr)
+	err := cli.Run(context.Background(), f.args(args...), labfleet.Environ(), &stdout, &stderr)
 	f.t.Logf("nix-hive %s:\n%s", strings.Join(args, " "), stderr.String())
 	var r report
 	if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
 		f.t.Fatalf("--json output does not parse: %v\n%s", jerr, stdout.String())
 	}
 	return r, err
+}
+
+// args is the command line of `nix-hive deploy --json` on the fleet, with
+// the lab's keys, and extra flags (a later flag overrides an earlier one).
+func (f *fleet) args(extra ...string) []string {
+	base := []string{"deploy", "--hive", f.dir, "--json", "--ssh-key", f.lab.Key, "--known-hosts", f.lab.KnownHosts, "--signing-key", f.SigningKey}
+	return append(base, extra...)
 }
 
 // report mirrors the --json output.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-hive/nix-hive/internal/testenv"
 )
 
 func TestCheckSSHPrivateKeyData(t *testing.T) {
@@ -43,8 +45,9 @@ func TestCheckSSHPrivateKeyData(t *testing.T) {
 }
 
 func TestCheckRealKeys(t *testing.T) {
+	testenv.RequireTools(t, "ssh-keygen", "nix-store")
 	dir := t.TempDir()
-	if _, err := exec.LookPath("ssh-keygen"); err == nil {
+	t.Run("ssh keys", func(t *testing.T) {
 		key := filepath.Join(dir, "id")
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
 			t.Fatalf("ssh-keygen: %v %s", err, out)
@@ -62,8 +65,8 @@ func TestCheckRealKeys(t *testing.T) {
 		if err := CheckSSHPrivateKey(locked); err == nil || !strings.Contains(err.Error(), "passphrase-protected") {
 			t.Errorf("a passphrase-protected key: %v", err)
 		}
-	}
-	if _, err := exec.LookPath("nix-store"); err == nil {
+	})
+	t.Run("nix keys", func(t *testing.T) {
 		sec, pub := filepath.Join(dir, "sec"), filepath.Join(dir, "pub")
 		if out, err := exec.Command("nix-store", "--generate-binary-cache-key", "c", sec, pub).CombinedOutput(); err != nil {
 			t.Fatalf("nix-store: %v %s", err, out)
@@ -74,7 +77,7 @@ func TestCheckRealKeys(t *testing.T) {
 		if err := CheckNixSecretKey(pub); err == nil {
 			t.Error("a nix public key was accepted as the secret key")
 		}
-	}
+	})
 	if err := CheckNixSecretKey(filepath.Join(dir, "missing")); err == nil || !os.IsNotExist(errors.Unwrap(err)) && !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
 	}

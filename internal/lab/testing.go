@@ -2,9 +2,11 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -128,4 +130,25 @@ func closeOnSignal(ch chan os.Signal) {
 	}
 	time.Sleep(time.Second)
 	os.Exit(1)
+}
+
+// KnownHostsWithout returns the lab's known_hosts text without the lines
+// of host, for tests of a host whose key is not known.
+func (l *Lab) KnownHostsWithout(host string) (string, error) {
+	h, err := l.host(host)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(l.KnownHosts)
+	if err != nil {
+		return "", fmt.Errorf("read the lab's known_hosts: %w", err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(data), "\n") {
+		names, _, _ := strings.Cut(line, " ")
+		if !slices.ContainsFunc(h.addrs(), func(a string) bool { return slices.Contains(strings.Split(names, ","), a) }) {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "\n"), nil
 }

@@ -73,8 +73,11 @@ func HostsNix(l *lab.Lab, publicKey string) string {
 	return b.String()
 }
 
-// Environ is the environment nix-hive runs with against a lab: the lab has
-// no internet, so nix is told not to look for the default binary cache.
+// OfflineNix is the variable that keeps nix on the runner from looking for
+// the default binary cache: the lab has no internet.
+const OfflineNix = "NIX_CONFIG=substituters ="
+
+// Environ is the environment nix-hive runs with against a lab.
 func Environ() []string {
-	return append(os.Environ(), "NIX_CONFIG=substituters =")
+	return append(os.Environ(), OfflineNix)
 }

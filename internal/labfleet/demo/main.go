@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 			full = append(full, "--ssh-key", l.Key, "--known-hosts", l.KnownHosts, "--signing-key", fleet.SigningKey)
 		}
 		fmt.Fprintf(out, "$ nix-hive %s\n", strings.Join(full, " "))
-		_, err := r.Run(ctx, process.Command{Args: append([]string{*binary}, full...), Env: []string{"NIX_CONFIG=substituters ="}, Stdout: out, Stderr: out})
+		_, err := r.Run(ctx, process.Command{Args: append([]string{*binary}, full...), Env: []string{labfleet.OfflineNix}, Stdout: out, Stderr: out})
 		return err
 	}
 	step("the inventory of the eu site's instances")
