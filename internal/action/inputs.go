@@ -17,6 +17,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/keyfile"
 	"github.com/nix-hive/nix-hive/internal/selector"
 )
@@ -25,10 +26,13 @@ import (
 type Inputs struct {
 	// Hive is the absolute path of the hive.nix or its directory.
 	Hive string
-	// Targets is an --on selector; "" selects every instance.
+	// Targets is the targets input, an --on selector; "" selects every
+	// instance.
 	Targets string
+	// Selector is Targets, parsed.
+	Selector selector.Selector
 	// Goal is how far to deploy.
-	Goal deploy.Goal
+	Goal goal.Goal
 	// Token authenticates GitHub API requests.
 	Token string
 	// SSHKey is the private key text; "" if not given.
@@ -51,8 +55,8 @@ type Inputs struct {
 	NixConfig string
 }
 
-// Run is the workflow run the action runs in, from the GITHUB_* variables.
-type Run struct {
+// Workflow is the workflow run the action runs in, from the GITHUB_* variables.
+type Workflow struct {
 	// Owner and Repo name the repository (GITHUB_REPOSITORY).
 	Owner, Repo string
 	// SHA is the commit deployed (GITHUB_SHA).
@@ -73,7 +77,7 @@ type Run struct {
 // Parse reads every input and the run's variables and checks them, before
 // anything else happens. The error joins one error per problem, each naming
 // the input or variable; it never quotes a secret.
-func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
+func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 	var errs []error
 	bad := func(input string, err error) { errs = append(errs, fmt.Errorf("input %s: %w", input, err)) }
 	get := func(name, def string) string {
@@ -92,7 +96,7 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 		NixConfig:  normalizeLines(get("nix-config", "")),
 	}
 	var err error
-	if in.Goal, err = deploy.ParseGoal(get("goal", string(deploy.GoalSwitch))); err != nil {
+	if in.Goal, err = goal.Parse(get("goal", string(goal.Switch))); err != nil {
 		bad("goal", err)
 	}
 	if in.Parallel, err = deploy.ParseParallel(get("parallel", "10")); err != nil {
@@ -109,7 +113,7 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 	if in.Environment, err = ParseTemplate(get("environment", DefaultEnvironment)); err != nil {
 		bad("environment", err)
 	}
-	if _, err := selector.Parse(in.Targets); err != nil {
+	if in.Selector, err = selector.Parse(in.Targets); err != nil {
 		bad("targets", err)
 	}
 	if in.Hive, err = hivePath(get("hive", "hive.nix"), a.Getenv("GITHUB_WORKSPACE")); err != nil {
@@ -124,7 +128,7 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 		if err := keyfile.CheckSSHPrivateKeyData([]byte(in.SSHKey)); err != nil {
 			bad("ssh-private-key", err)
 		}
-	case in.Goal != deploy.GoalBuild && !in.DryRun:
+	case in.Goal != goal.Build && !in.DryRun:
 		bad("ssh-private-key", fmt.Errorf("is empty, and goal %s logs in to the hosts: give the private key (a secret) whose public half root on each host accepts", in.Goal))
 	}
 	if err := checkKnownHosts(in.KnownHosts); err != nil {
@@ -186,7 +190,7 @@ var (
 )
 
 // parseRun reads the GITHUB_* variables the runner sets.
-func parseRun(a *githubactions.Action) (*Run, error) {
+func parseRun(a *githubactions.Action) (*Workflow, error) {
 	var errs []error
 	gh, err := a.Context()
 	if gh == nil {
@@ -195,7 +199,7 @@ func parseRun(a *githubactions.Action) (*Run, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("read the GITHUB_* variables: %w", err))
 	}
-	run := &Run{
+	run := &Workflow{
 		SHA: gh.SHA, ServerURL: strings.TrimSuffix(gh.ServerURL, "/"), APIURL: gh.APIURL,
 		RunID: gh.RunID, RunAttempt: int(gh.RunAttempt),
 		Job: gh.Job, RunnerName: a.Getenv("RUNNER_NAME"),
@@ -217,7 +221,7 @@ func parseRun(a *githubactions.Action) (*Run, error) {
 }
 
 // URL is the run's page (of this attempt, when known).
-func (r *Run) URL() string {
+func (r *Workflow) URL() string {
 	u := fmt.Sprintf("%s/%s/%s/actions/runs/%d", r.ServerURL, r.Owner, r.Repo, r.RunID)
 	if r.RunAttempt > 0 {
 		u += fmt.Sprintf("/attempts/%d", r.RunAttempt)
@@ -226,6 +230,6 @@ func (r *Run) URL() string {
 }
 
 // EnvironmentURL is the page listing an environment's deployments.
-func (r *Run) EnvironmentURL(environment string) string {
+func (r *Workflow) EnvironmentURL(environment string) string {
 	return fmt.Sprintf("%s/%s/%s/deployments/%s", r.ServerURL, r.Owner, r.Repo, url.PathEscape(environment))
 }

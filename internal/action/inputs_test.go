@@ -2,10 +2,11 @@ package action
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -15,11 +16,11 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Inputs{
-		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: deploy.GoalSwitch, Parallel: 10,
+		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: goal.Switch, Parallel: 10,
 		Record: true, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
 		SSHKey: strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
 	}
-	if *in != want {
+	if !reflect.DeepEqual(*in, want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", *in, want)
 	}
 	if run.Owner != "acme" || run.Repo != "fleet" || run.SHA != testSHA || run.RunID != 4242 || run.RunAttempt != 1 ||
@@ -45,13 +46,13 @@ func TestParseValid(t *testing.T) {
 			"INPUT_ENVIRONMENT": "{system}-{instance}", "INPUT_DRY-RUN": "False", "INPUT_RECORD-DEPLOYMENTS": "TRUE",
 			"INPUT_NIX-CONFIG": "substituters = https://cache.example.org\n# a comment\n\nconnect-timeout = 5",
 		}, func(t *testing.T, in *Inputs) {
-			if in.Targets != "web-*,@eu" || in.Goal != deploy.GoalBoot || in.Parallel != 3 || in.DryRun || !in.Record ||
+			if in.Targets != "web-*,@eu" || in.Goal != goal.Boot || in.Parallel != 3 || in.DryRun || !in.Record ||
 				in.Environment.String() != "{system}-{instance}" || !strings.Contains(in.NixConfig, "connect-timeout = 5") {
 				t.Errorf("%+v", in)
 			}
 		}},
 		{"build needs no ssh key", map[string]string{"INPUT_GOAL": "build", "INPUT_SSH-PRIVATE-KEY": ""}, func(t *testing.T, in *Inputs) {
-			if in.SSHKey != "" || in.Goal != deploy.GoalBuild {
+			if in.SSHKey != "" || in.Goal != goal.Build {
 				t.Errorf("%+v", in)
 			}
 		}},

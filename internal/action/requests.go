@@ -17,7 +17,7 @@ const maxDescription = 140
 // deployment when the instance's environment is "production". It fails,
 // naming the environment input, when a name is empty or too long for
 // GitHub.
-func Requests(in *Inputs, run *Run, inv *inventory.Inventory, names []string) (map[string]deployments.Request, error) {
+func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []string) (map[string]deployments.Request, error) {
 	reqs := make(map[string]deployments.Request, len(names))
 	var errs []error
 	for _, n := range names {

@@ -15,7 +15,7 @@ func TestRequests(t *testing.T) {
 		"eu-1":  {System: "edge", Environment: "production"},
 	}}
 	in := &Inputs{Goal: "switch", Environment: Template{text: DefaultEnvironment}}
-	run := &Run{SHA: testSHA, Trigger: Trigger{Event: "push", Actor: "alice", Message: strings.Repeat("long message ", 20)}}
+	run := &Workflow{SHA: testSHA, Trigger: Trigger{Event: "push", Actor: "alice", Message: strings.Repeat("long message ", 20)}}
 	reqs, err := Requests(in, run, inv, []string{"web-1", "db-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestRequestsRejectBadNames(t *testing.T) {
 		"web-1": {System: "web", Environment: ""},
 		"web-2": {System: strings.Repeat("s", 300), Environment: "production"},
 	}}
-	run := &Run{SHA: testSHA}
+	run := &Workflow{SHA: testSHA}
 	_, err := Requests(&Inputs{Environment: Template{text: "{environment}"}}, run, inv, []string{"web-1"})
 	if err == nil || !strings.Contains(err.Error(), "input environment") || !strings.Contains(err.Error(), "web-1 an empty environment name") {
 		t.Errorf("empty name: %v", err)

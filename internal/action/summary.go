@@ -6,16 +6,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
 )
 
 // Summary is what the step summary reports about a run.
 type Summary struct {
-	Inputs *Inputs
-	Run    *Run
+	Inputs   *Inputs
+	Workflow *Workflow
 	// Report is every instance's outcome; nil when the run stopped before
 	// deploying (Err says why).
-	Report *deploy.Report
+	Report *engine.Report
 	// Environments are the instances' GitHub environment names.
 	Environments map[string]string
 	// IDs are the deployments recorded in GitHub, by instance.
@@ -28,12 +28,12 @@ type Summary struct {
 // result, duration and deployment link, then each error in full.
 func (s Summary) Markdown() string {
 	var b strings.Builder
-	if s.Inputs == nil || s.Run == nil { // the inputs were wrong
+	if s.Inputs == nil || s.Workflow == nil { // the inputs were wrong
 		fmt.Fprintf(&b, "## nix-hive\n\nnix-hive did not start:\n\n<pre>%s</pre>\n", html.EscapeString(fmt.Sprint(s.Err)))
 		return b.String()
 	}
 	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.Inputs.Goal)
-	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Run.Owner, s.Run.Repo, short(s.Run.SHA), cell(s.Run.Trigger.String()))
+	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Workflow.Owner, s.Workflow.Repo, short(s.Workflow.SHA), cell(s.Workflow.Trigger.String()))
 	if s.Report != nil {
 		ok, names := 0, s.Report.Names()
 		for _, n := range names {
@@ -82,12 +82,12 @@ func (s Summary) deployment(name string) string {
 	case !ok:
 		return cell(env) + " (not recorded)"
 	}
-	return fmt.Sprintf("[%s](%s) #%d", cell(env), s.Run.EnvironmentURL(env), id)
+	return fmt.Sprintf("[%s](%s) #%d", cell(env), s.Workflow.EnvironmentURL(env), id)
 }
 
-func mark(s deploy.State) string {
+func mark(s engine.State) string {
 	switch {
-	case s == deploy.Skipped:
+	case s == engine.Skipped:
 		return "⏭️"
 	case !s.OK():
 		return "❌"

@@ -6,19 +6,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 func TestSummaryMarkdown(t *testing.T) {
-	run := &Run{ServerURL: "https://github.com", Owner: "acme", Repo: "fleet", SHA: testSHA,
+	run := &Workflow{ServerURL: "https://github.com", Owner: "acme", Repo: "fleet", SHA: testSHA,
 		Trigger: Trigger{Event: "push", Actor: "alice", Message: "Use | pipes <b>"}}
-	report := &deploy.Report{Instances: map[string]*deploy.Outcome{
-		"web-1": {System: "web", Result: deploy.Activated, Seconds: 2.54},
-		"db-1":  {System: "db", Result: deploy.RolledBack, Seconds: 75, Error: "activate switch on db-1: <failed>\n  tail"},
-		"eu-1":  {System: "edge", Result: deploy.Skipped, Error: "not started: context canceled"},
+	report := &engine.Report{Instances: map[string]*engine.Outcome{
+		"web-1": {System: "web", Result: engine.Activated, Seconds: 2.54},
+		"db-1":  {System: "db", Result: engine.RolledBack, Seconds: 75, Error: "activate switch on db-1: <failed>\n  tail"},
+		"eu-1":  {System: "edge", Result: engine.Skipped, Error: "not started: context canceled"},
 	}}
 	s := Summary{
-		Inputs: &Inputs{Goal: deploy.GoalSwitch}, Run: run, Report: report,
+		Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Report: report,
 		Environments: map[string]string{"web-1": "production/web-1", "db-1": "staging/db-1", "eu-1": "production/eu-1"},
 		IDs:          map[string]int64{"web-1": 12, "db-1": 13},
 	}
@@ -40,11 +41,11 @@ func TestSummaryMarkdown(t *testing.T) {
 		t.Error("rows are not sorted by instance")
 	}
 
-	dry := Summary{Inputs: &Inputs{Goal: deploy.GoalBuild, DryRun: true}, Run: run, Report: &deploy.Report{}}
+	dry := Summary{Inputs: &Inputs{Goal: goal.Build, DryRun: true}, Workflow: run, Report: &engine.Report{}}
 	if md := dry.Markdown(); !strings.Contains(md, "**Dry run:**") {
 		t.Errorf("dry-run summary:\n%s", md)
 	}
-	early := Summary{Inputs: &Inputs{Goal: deploy.GoalSwitch}, Run: run, Err: errors.New("hive.nix: syntax error")}
+	early := Summary{Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Err: errors.New("hive.nix: syntax error")}
 	if md := early.Markdown(); !strings.Contains(md, "stopped before deploying anything:\n\n<pre>hive.nix: syntax error</pre>") || strings.Contains(md, "| Instance") {
 		t.Errorf("summary of a run that never deployed:\n%s", md)
 	}

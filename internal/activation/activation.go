@@ -1,9 +1,10 @@
 // Package activation switches a host to a new system generation through a
-// small agent script (agent.sh) that nix-hive sends over ssh. The agent
-// activates in a detached worker, so a dropped ssh session cannot cut an
-// activation off; nix-hive reattaches over fresh connections to read the
-// result. A failed activation, or one nobody confirms in time (the new
-// system broke the network), is rolled back on the host by the agent.
+// small agent script (agent.sh) that nix-hive sends over ssh: it is the
+// engine's Host for hosts reached by ssh. The agent activates in a detached
+// worker, so a dropped ssh session cannot cut an activation off; nix-hive
+// reattaches over fresh connections to read the result. A failed
+// activation, or one nobody confirms in time (the new system broke the
+// network), is rolled back on the host by the agent.
 package activation
 
 import (
@@ -11,9 +12,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -27,16 +30,54 @@ var agentScript string
 const install = `umask 077; mkdir -p /run/nix-hive && cat >/run/nix-hive/agent.sh.$$ && ` +
 	`mv -f /run/nix-hive/agent.sh.$$ /run/nix-hive/agent.sh && exec sh /run/nix-hive/agent.sh "$@"`
 
-// Goal is what switch-to-configuration is asked to do.
-type Goal string
+// Options tune activations.
+type Options struct {
+	// ConfirmTimeout > 0 makes the host roll itself back unless nix-hive
+	// confirms the new system over a fresh connection within it (for goals
+	// that change the running system).
+	ConfirmTimeout time.Duration
+	// LockTimeout bounds the wait for another activation on the host.
+	LockTimeout time.Duration
+	// Timeout bounds the whole activation, reattaching included; zero
+	// means 10 minutes.
+	Timeout time.Duration
+	// Poll is the pause between reattach attempts; zero means 2s.
+	Poll time.Duration
+}
 
-// The activation goals, with nixos-rebuild's meanings.
-const (
-	Switch      Goal = "switch"       // set the profile, activate now and at boot
-	Boot        Goal = "boot"         // set the profile, activate at next boot
-	Test        Goal = "test"         // activate now, leave the profile
-	DryActivate Goal = "dry-activate" // show what would change
-)
+// Hosts makes the Host of each instance: the engine's Hosts over ssh.
+type Hosts struct {
+	// Runner runs ssh.
+	Runner process.Runner
+	// SSH is the run's ssh config.
+	SSH *sshconfig.Config
+	// Options tune the activations.
+	Options Options
+	// Log returns the writer for an instance's agent log lines; nil
+	// discards them.
+	Log func(instance string) io.Writer
+}
+
+var _ engine.Hosts = (*Hosts)(nil)
+
+// Host implements engine.Hosts.
+func (h *Hosts) Host(instance string) engine.Host { return h.Agent(instance) }
+
+// Agent returns the agent of an instance.
+func (h *Hosts) Agent(instance string) *Agent {
+	o := h.Options
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.Poll == 0 {
+		o.Poll = 2 * time.Second
+	}
+	log := io.Discard
+	if h.Log != nil {
+		log = h.Log(instance)
+	}
+	return &Agent{Runner: h.Runner, SSH: h.SSH, Host: instance, Options: o, Log: log}
+}
 
 // Agent talks to the activation agent on one host.
 type Agent struct {
@@ -46,47 +87,45 @@ type Agent struct {
 	SSH *sshconfig.Config
 	// Host is the instance name (a Host in the ssh config).
 	Host string
-	// Log receives the agent's log lines and ssh's standard error.
-	Log func(format string, args ...any)
+	// Options tune the activation.
+	Options Options
+	// Log receives the agent's log lines.
+	Log io.Writer
 }
 
-// HostStatus is what a host runs now.
-type HostStatus struct {
-	// Current is where /run/current-system points ("" if nowhere).
-	Current string
-	// Profile is where the system profile points ("" if nowhere).
-	Profile string
-}
+var _ engine.Host = (*Agent)(nil)
 
-// Unchanged reports whether activating path with goal would change nothing.
-func (s HostStatus) Unchanged(path string, goal Goal) bool {
-	switch goal {
-	case Switch:
-		return s.Current == path && s.Profile == path
-	case Boot:
-		return s.Profile == path
-	case Test:
-		return s.Current == path
-	}
-	return false
+// Command is the ssh command that runs the agent with args on the host.
+func (a *Agent) Command(args ...string) process.Command {
+	remote := append([]string{"sh", "-c", install, "nix-hive-agent"}, args...)
+	return process.Command{Args: a.SSH.Command(a.Host, remote...), Stdin: strings.NewReader(agentScript)}
 }
 
 func (a *Agent) run(ctx context.Context, args ...string) ([]byte, error) {
-	remote := append([]string{"sh", "-c", install, "nix-hive-agent"}, args...)
-	return a.Runner.Run(ctx, process.Command{
-		Args:  a.SSH.Command(a.Host, remote...),
-		Stdin: strings.NewReader(agentScript),
-	})
+	return a.Runner.Run(ctx, a.Command(args...))
 }
 
-// Status reads what the host runs.
-func (a *Agent) Status(ctx context.Context) (HostStatus, error) {
+// Status implements engine.Host.
+func (a *Agent) Status(ctx context.Context) (engine.HostStatus, error) {
 	out, err := a.run(ctx, "status")
 	if err != nil {
-		return HostStatus{}, fmt.Errorf("read the running system: %w", err)
+		return engine.HostStatus{}, fmt.Errorf("read the running system: %w", err)
 	}
 	kv := ParseLines(out)
-	return HostStatus{Current: kv.get("current"), Profile: kv.get("profile")}, nil
+	return engine.HostStatus{Current: kv.get("current"), Profile: kv.get("profile")}, nil
+}
+
+// ErrBusy means another activation holds the host's lock.
+var ErrBusy = errors.New("another nix-hive activation is running on the host")
+
+// Result is how an activation ended.
+type Result struct {
+	// Status is the agent's final status: activated, rolled-back or failed.
+	Status string
+	// Reason says why the activation was rolled back or failed.
+	Reason string
+	// Log holds the last lines of the activation's log on the host.
+	Log []string
 }
 
 // Lines are the key=value lines the agent prints.
@@ -123,35 +162,4 @@ func ParseLines(out []byte) Lines {
 		}
 	}
 	return l
-}
-
-// ErrBusy means another activation holds the host's lock.
-var ErrBusy = errors.New("another nix-hive activation is running on the host")
-
-// ErrRolledBack means the activation failed or was not confirmed, and the
-// host went back to its previous generation.
-var ErrRolledBack = errors.New("rolled back to the previous generation")
-
-// Options tune Activate.
-type Options struct {
-	// ConfirmTimeout > 0 makes the host roll itself back unless nix-hive
-	// confirms the new system over a fresh connection within it (switch and
-	// test only).
-	ConfirmTimeout time.Duration
-	// LockTimeout bounds the wait for another activation on the host.
-	LockTimeout time.Duration
-	// Timeout bounds the whole activation, reattaching included.
-	Timeout time.Duration
-	// Poll is the pause between reattach attempts; zero means 2s.
-	Poll time.Duration
-}
-
-// Result is how an activation ended.
-type Result struct {
-	// Status is the agent's final status: activated, rolled-back or failed.
-	Status string
-	// Reason says why the activation was rolled back or failed.
-	Reason string
-	// Log holds the last lines of the activation's log on the host.
-	Log []string
 }

@@ -2,17 +2,21 @@
 # it on the host as
 #
 #   sh agent.sh status
-#   sh agent.sh start ID STOREPATH GOAL CONFIRM_SECONDS
+#   sh agent.sh start ID STOREPATH ACTION PROFILE ROLLBACK CONFIRM_SECONDS
 #   sh agent.sh wait ID SECONDS
 #   sh agent.sh confirm ID
 #
 # `start` activates in a detached worker (setsid, no tie to the ssh
 # session), so a dropped connection cannot cut an activation off half-way;
-# `wait` reattaches from any new connection. When activation fails, or when
-# CONFIRM_SECONDS > 0 and nobody confirms over a fresh connection in time,
-# the worker restores the previous generation: the profile and the running
-# system. The arguments come from nix-hive as separate words; this script
-# never evaluates them as shell text.
+# `wait` reattaches from any new connection. ACTION is
+# switch-to-configuration's argument; nix-hive decides everything else and
+# passes it explicitly: PROFILE (yes/no) whether the system profile is set
+# first, ROLLBACK how a failure is undone (running: activate the previous
+# running system again with ACTION; boot: make the previous profile the
+# boot default again; none), and CONFIRM_SECONDS (> 0: roll back unless
+# nix-hive confirms over a fresh connection in time). The arguments come
+# from nix-hive as separate words; this script never evaluates them as
+# shell text.
 set -u
 PATH=/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin:/usr/bin:/bin:/usr/sbin:/sbin:$PATH
 state=/run/nix-hive
@@ -39,26 +43,26 @@ generation() {
 	say "${n%-link}"
 }
 
-rollback() { # DIR GOAL PREV_GEN PREV_SYSTEM REASON
-	dir=$1 goal=$2 prev_gen=$3 prev_system=$4 reason=$5
-	say "rolling back: $reason" >>"$dir/log"
+rollback() { # DIR ACTION PROFILE ROLLBACK PREV_GEN PREV_SYSTEM REASON
+	dir=$1 action=$2 set_profile=$3 how=$4 prev_gen=$5 prev_system=$6 reason=$7
+	[ "$how" = none ] || say "rolling back: $reason" >>"$dir/log"
 	ok=yes
-	case $goal in
-	switch | boot)
-		if [ -n "$prev_gen" ]; then
-			nix-env -p "$profile" --switch-generation "$prev_gen" >>"$dir/log" 2>&1 || ok=no
-		fi ;;
-	esac
-	case $goal in
-	switch | test)
+	if [ "$set_profile" = yes ] && [ -n "$prev_gen" ]; then
+		nix-env -p "$profile" --switch-generation "$prev_gen" >>"$dir/log" 2>&1 || ok=no
+	fi
+	case $how in
+	running)
 		if [ -n "$prev_system" ] && [ -x "$prev_system/bin/switch-to-configuration" ]; then
-			"$prev_system/bin/switch-to-configuration" "$goal" >>"$dir/log" 2>&1 || ok=no
+			"$prev_system/bin/switch-to-configuration" "$action" >>"$dir/log" 2>&1 || ok=no
 		fi
 		[ "$(readlink_f /run/current-system)" = "$prev_system" ] || ok=no ;;
 	boot)
 		if [ -n "$prev_gen" ] && [ -x "$profile/bin/switch-to-configuration" ]; then
 			"$profile/bin/switch-to-configuration" boot >>"$dir/log" 2>&1 || ok=no
 		fi ;;
+	*)
+		set_status "$dir" failed "$reason"
+		return ;;
 	esac
 	if [ $ok = yes ]; then
 		set_status "$dir" rolled-back "rolled back to $(readlink_f "$profile") (running $(readlink_f /run/current-system)): $reason"
@@ -67,26 +71,19 @@ rollback() { # DIR GOAL PREV_GEN PREV_SYSTEM REASON
 	fi
 }
 
-worker() { # ID STOREPATH GOAL CONFIRM_SECONDS
-	id=$1 path=$2 goal=$3 confirm=$4
+worker() { # ID STOREPATH ACTION PROFILE ROLLBACK CONFIRM_SECONDS
+	id=$1 path=$2 action=$3 set_profile=$4 how=$5 confirm=$6
 	dir=$state/$id
 	prev_gen=$(generation)
 	prev_system=$(readlink_f /run/current-system)
-	case $goal in
-	switch | boot)
-		if ! nix-env -p "$profile" --set "$path" >>"$dir/log" 2>&1; then
-			set_status "$dir" failed "could not set the system profile"
-			return
-		fi ;;
-	esac
-	if ! "$path/bin/switch-to-configuration" "$goal" >>"$dir/log" 2>&1; then
-		case $goal in
-		dry-activate) set_status "$dir" failed "switch-to-configuration dry-activate failed" ;;
-		*) rollback "$dir" "$goal" "$prev_gen" "$prev_system" "switch-to-configuration $goal failed" ;;
-		esac
+	if [ "$set_profile" = yes ] && ! nix-env -p "$profile" --set "$path" >>"$dir/log" 2>&1; then
+		set_status "$dir" failed "could not set the system profile"
 		return
 	fi
-	case $goal in switch | test) ;; *) confirm=0 ;; esac
+	if ! "$path/bin/switch-to-configuration" "$action" >>"$dir/log" 2>&1; then
+		rollback "$dir" "$action" "$set_profile" "$how" "$prev_gen" "$prev_system" "switch-to-configuration $action failed"
+		return
+	fi
 	if [ "$confirm" -gt 0 ]; then
 		set_status "$dir" awaiting-confirmation
 		since=$(date +%s)
@@ -94,7 +91,7 @@ worker() { # ID STOREPATH GOAL CONFIRM_SECONDS
 			tick
 		done
 		if [ ! -e "$dir/confirm" ]; then
-			rollback "$dir" "$goal" "$prev_gen" "$prev_system" "not confirmed within ${confirm}s (the host may have lost its network)"
+			rollback "$dir" "$action" "$set_profile" "$how" "$prev_gen" "$prev_system" "not confirmed within ${confirm}s (the host may have lost its network)"
 			return
 		fi
 	fi
@@ -120,12 +117,12 @@ start)
 	fi
 	say "$id" >"$state/lock/id"
 	mkdir -p "$dir"
-	set_status "$dir" running "activating $3 with goal $4"
-	setsid sh "$self" worker "$2" "$3" "$4" "$5" </dev/null >>"$dir/log" 2>&1 &
+	set_status "$dir" running "activating $3 with switch-to-configuration $4"
+	setsid sh "$self" worker "$2" "$3" "$4" "$5" "$6" "$7" </dev/null >>"$dir/log" 2>&1 &
 	say "started=$id"
 	;;
 worker)
-	worker "$2" "$3" "$4" "$5"
+	worker "$2" "$3" "$4" "$5" "$6" "$7"
 	if [ "$(cat "$state/lock/id" 2>/dev/null)" = "$2" ]; then
 		rm -rf "$state/lock"
 	fi

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/githubfake"
 	"github.com/nix-hive/nix-hive/internal/lab"
 	"github.com/nix-hive/nix-hive/internal/labfleet"
@@ -369,7 +369,7 @@ func TestActionOnLab(t *testing.T) {
 		a.edit("systems/edge.nix", "motd =", "motd = throw \"the edge configuration is broken\";\n  unused =")
 		failing := githubfake.New(t, githubfake.WithToken(a.token))
 		r := a.run(t, failing, `{}`, map[string]string{"INPUT_TARGETS": "db-1,eu-1"})
-		if !errors.Is(r.err, deploy.ErrFailed) || ExitCode(r.err) != 1 {
+		if !errors.Is(r.err, engine.ErrFailed) || ExitCode(r.err) != 1 {
 			t.Fatalf("error %v, want a failed deployment (exit code 1)", r.err)
 		}
 		results, ids := r.results(t), r.ids(t)

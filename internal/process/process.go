@@ -33,7 +33,8 @@ type Command struct {
 	// written, in addition to the copy Run returns.
 	Stdout io.Writer
 	// Stderr, when set, receives the program's standard error as it is
-	// written; the last lines are kept for CommandError either way.
+	// written; the last lines are kept for CommandError either way. A
+	// writer with a Flush method is flushed when the program ends.
 	Stderr io.Writer
 }
 
@@ -178,6 +179,16 @@ func (e *Exec) Run(ctx context.Context, c Command) ([]byte, error) {
 		ce.Err = fmt.Errorf("%w (%v)", ctxErr, err)
 	}
 	return stdout.Bytes(), ce
+}
+
+// flush writes out what line-buffered writers (such as linewriter's) still
+// hold, so that a command's last line without a newline is not lost.
+func flush(writers ...io.Writer) {
+	for _, w := range writers {
+		if f, ok := w.(interface{ Flush() error }); ok {
+			_ = f.Flush()
+		}
+	}
 }
 
 // secretEnvPrefixes lists environment variables no child process may see:

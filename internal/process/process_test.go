@@ -120,20 +120,6 @@ func TestQuoteRoundTripsThroughShell(t *testing.T) {
 	}
 }
 
-func TestFakeFailsOnUnexpected(t *testing.T) {
-	f := &Fake{}
-	f.Expect([]string{"nix", "build"}, "ok", nil)
-	if out, err := f.Run(context.Background(), Command{Args: []string{"nix", "build", "x"}}); err != nil || string(out) != "ok" {
-		t.Errorf("expected call: %q, %v", out, err)
-	}
-	if _, err := f.Run(context.Background(), Command{Args: []string{"ssh", "host"}}); err == nil {
-		t.Error("unexpected call did not fail")
-	}
-	if u := f.Unused(); len(u) != 0 {
-		t.Errorf("unused = %v", u)
-	}
-}
-
 func TestCommandName(t *testing.T) {
 	tests := []struct {
 		args []string

@@ -1,5 +1,5 @@
 // Package record records each instance's deployment in GitHub while the
-// deploy engine runs: it is a deploy.Observer that creates a deployment when
+// deploy engine runs: it is a engine.Observer that creates a deployment when
 // an instance is planned and adds statuses as the instance progresses.
 //
 // GitHub never holds up or breaks a deployment. Observe only queues the
@@ -21,8 +21,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 // ActiveLister finds an environment's active deployments, newest first;
@@ -36,7 +37,7 @@ type Config struct {
 	// Recorder records the deployments. Required.
 	Recorder deployments.Recorder
 	// Goal is the run's goal.
-	Goal deploy.Goal
+	Goal goal.Goal
 	// LogURL is the log link every status carries.
 	LogURL string
 	// Active, if set, finds the earlier active deployments of a production
@@ -65,7 +66,7 @@ type Observer struct {
 	closed   bool
 }
 
-var _ deploy.Observer = (*Observer)(nil)
+var _ engine.Observer = (*Observer)(nil)
 
 // New returns an Observer. Its requests to GitHub use ctx's values but not
 // its cancellation: an instance skipped because the run was cancelled is
@@ -85,7 +86,7 @@ func (o *Observer) Plan(reqs map[string]deployments.Request) {
 }
 
 // Observe queues e for its instance's worker and returns at once.
-func (o *Observer) Observe(_ context.Context, e deploy.Event) {
+func (o *Observer) Observe(_ context.Context, e engine.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
@@ -190,12 +191,12 @@ type worker struct {
 	final   atomic.Bool
 
 	mu     sync.Mutex
-	queue  []deploy.Event
+	queue  []engine.Event
 	closed bool
 	wake   chan struct{}
 }
 
-func (w *worker) push(e deploy.Event) {
+func (w *worker) push(e engine.Event) {
 	w.mu.Lock()
 	w.queue = append(w.queue, e)
 	w.mu.Unlock()
@@ -218,7 +219,7 @@ func (w *worker) signal() {
 
 // take waits for queued events; ok is false once the queue is closed and
 // empty, or the Observer gave up.
-func (w *worker) take() (events []deploy.Event, ok bool) {
+func (w *worker) take() (events []engine.Event, ok bool) {
 	for {
 		w.mu.Lock()
 		events, w.queue = w.queue, nil
@@ -256,7 +257,7 @@ func (w *worker) run() {
 		}
 		var steps []step
 		for _, e := range events {
-			if e.State == deploy.Planned {
+			if e.State == engine.Planned {
 				steps = append(steps, step{create: true, path: e.Path})
 			}
 			if st, ok, final := w.tracker.next(e); ok {

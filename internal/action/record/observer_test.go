@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/deployments/deploymentstest"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 const logURL = "https://github.com/acme/fleet/actions/runs/7/job/9"
@@ -124,11 +125,11 @@ func requests() map[string]deployments.Request {
 	}
 }
 
-func event(name string, s deploy.State, detail string, err error) deploy.Event {
-	return deploy.Event{Instance: name, State: s, Detail: detail, Err: err, Time: time.Now()}
+func event(name string, s engine.State, detail string, err error) engine.Event {
+	return engine.Event{Instance: name, State: s, Detail: detail, Err: err, Time: time.Now()}
 }
 
-func newObserver(t *testing.T, rec deployments.Recorder, goal deploy.Goal, active ActiveLister) (*Observer, *warnings) {
+func newObserver(t *testing.T, rec deployments.Recorder, goal goal.Goal, active ActiveLister) (*Observer, *warnings) {
 	w := &warnings{}
 	o := New(t.Context(), Config{Recorder: rec, Goal: goal, LogURL: logURL, Active: active, Warn: w.add})
 	o.Plan(requests())
@@ -137,23 +138,23 @@ func newObserver(t *testing.T, rec deployments.Recorder, goal deploy.Goal, activ
 
 func TestObserverFollowsEachInstance(t *testing.T) {
 	rec := newRecorder(t)
-	o, warns := newObserver(t, rec, deploy.GoalSwitch, nil)
+	o, warns := newObserver(t, rec, goal.Switch, nil)
 	// Each event's calls are made before the next event is observed, so
 	// nothing is coalesced.
 	steps := []struct {
-		e     deploy.Event
+		e     engine.Event
 		calls []string
 	}{
-		{event("web-1", deploy.Planned, "switch", nil), []string{"create web-1", "status web-1 queued"}},
-		{event("db-1", deploy.Planned, "switch", nil), []string{"create db-1", "status db-1 queued"}},
-		{event("db-1", deploy.Building, "db", nil), []string{"status db-1 in_progress"}},
-		{event("web-1", deploy.Building, "web", nil), []string{"status web-1 in_progress"}},
-		{event("db-1", deploy.Failed, "", errors.New("build system db: boom")), []string{"status db-1 error"}},
-		{event("web-1", deploy.Built, path, nil), nil},
-		{event("web-1", deploy.Copying, "from the runner", nil), []string{"status web-1 in_progress"}},
-		{event("web-1", deploy.Copied, "", nil), nil},
-		{event("web-1", deploy.Activating, "switch", nil), []string{"status web-1 in_progress"}},
-		{event("web-1", deploy.Activated, "switch", nil), []string{"status web-1 success"}},
+		{event("web-1", engine.Planned, "switch", nil), []string{"create web-1", "status web-1 queued"}},
+		{event("db-1", engine.Planned, "switch", nil), []string{"create db-1", "status db-1 queued"}},
+		{event("db-1", engine.Building, "db", nil), []string{"status db-1 in_progress"}},
+		{event("web-1", engine.Building, "web", nil), []string{"status web-1 in_progress"}},
+		{event("db-1", engine.Failed, "", errors.New("build system db: boom")), []string{"status db-1 error"}},
+		{event("web-1", engine.Built, path, nil), nil},
+		{event("web-1", engine.Copying, "from the runner", nil), []string{"status web-1 in_progress"}},
+		{event("web-1", engine.Copied, "", nil), nil},
+		{event("web-1", engine.Activating, "switch", nil), []string{"status web-1 in_progress"}},
+		{event("web-1", engine.Activated, "switch", nil), []string{"status web-1 success"}},
 	}
 	for _, s := range steps {
 		o.Observe(t.Context(), s.e)
@@ -198,17 +199,17 @@ func TestObserverFollowsEachInstance(t *testing.T) {
 func TestObserverSkipsOvertakenProgress(t *testing.T) {
 	rec := newRecorder(t)
 	gate := rec.hold()
-	o, _ := newObserver(t, rec, deploy.GoalSwitch, nil)
-	o.Observe(t.Context(), event("web-1", deploy.Planned, "switch", nil))
+	o, _ := newObserver(t, rec, goal.Switch, nil)
+	o.Observe(t.Context(), event("web-1", engine.Planned, "switch", nil))
 	if got := rec.next(t); got != "create web-1" {
 		t.Fatalf("call %q", got)
 	}
 	// GitHub is slow: the instance goes all the way meanwhile.
 	start := time.Now()
-	for _, e := range []deploy.Event{
-		event("web-1", deploy.Building, "web", nil), event("web-1", deploy.Built, path, nil),
-		event("web-1", deploy.Copying, "from the runner", nil), event("web-1", deploy.Copied, "", nil),
-		event("web-1", deploy.Activating, "switch", nil), event("web-1", deploy.Activated, "switch", nil),
+	for _, e := range []engine.Event{
+		event("web-1", engine.Building, "web", nil), event("web-1", engine.Built, path, nil),
+		event("web-1", engine.Copying, "from the runner", nil), event("web-1", engine.Copied, "", nil),
+		event("web-1", engine.Activating, "switch", nil), event("web-1", engine.Activated, "switch", nil),
 	} {
 		o.Observe(t.Context(), e)
 	}
@@ -227,19 +228,19 @@ func TestObserverSkipsOvertakenProgress(t *testing.T) {
 
 func TestObserverWarnsAndGoesOn(t *testing.T) {
 	rec := newRecorder(t)
-	o, warns := newObserver(t, rec, deploy.GoalSwitch, nil)
+	o, warns := newObserver(t, rec, goal.Switch, nil)
 	rec.fail("create db-1", errors.New("record deployment of db-1 in GitHub: gave up after 5 attempts: GitHub answered 502 Bad Gateway"))
 	rec.fail("status web-1 queued", errors.New("set status queued: GitHub answered 500"))
-	for _, e := range []deploy.Event{
-		event("db-1", deploy.Planned, "switch", nil), event("db-1", deploy.Building, "db", nil), event("db-1", deploy.Failed, "", errors.New("boom")),
-		event("web-1", deploy.Planned, "switch", nil), event("web-1", deploy.Built, path, nil),
+	for _, e := range []engine.Event{
+		event("db-1", engine.Planned, "switch", nil), event("db-1", engine.Building, "db", nil), event("db-1", engine.Failed, "", errors.New("boom")),
+		event("web-1", engine.Planned, "switch", nil), event("web-1", engine.Built, path, nil),
 	} {
 		o.Observe(t.Context(), e)
 	}
 	// A status that fails is skipped; the next ones are still sent.
 	for rec.next(t) != "status web-1 queued" {
 	}
-	o.Observe(t.Context(), event("web-1", deploy.Unchanged, "already running "+path, nil))
+	o.Observe(t.Context(), event("web-1", engine.Unchanged, "already running "+path, nil))
 	if err := o.Close(time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -263,18 +264,18 @@ func TestObserverWarnsAndGoesOn(t *testing.T) {
 
 func TestObserverStopsWithoutPermission(t *testing.T) {
 	rec := newRecorder(t)
-	o, warns := newObserver(t, rec, deploy.GoalSwitch, nil)
+	o, warns := newObserver(t, rec, goal.Switch, nil)
 	rec.fail("create web-1", fmt.Errorf("record deployment of web-1 in GitHub: %w (GitHub answered 403 Resource not accessible by integration)", deployments.ErrNoPermission))
-	o.Observe(t.Context(), event("web-1", deploy.Planned, "switch", nil))
+	o.Observe(t.Context(), event("web-1", engine.Planned, "switch", nil))
 	rec.next(t)
 	for deadline := time.Now().Add(5 * time.Second); len(warns.all()) == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("no warning after the refusal")
 		}
 	}
-	for _, e := range []deploy.Event{
-		event("db-1", deploy.Planned, "switch", nil), event("web-1", deploy.Building, "web", nil),
-		event("db-1", deploy.Building, "db", nil), event("web-1", deploy.Failed, "", errors.New("x")), event("db-1", deploy.Failed, "", errors.New("y")),
+	for _, e := range []engine.Event{
+		event("db-1", engine.Planned, "switch", nil), event("web-1", engine.Building, "web", nil),
+		event("db-1", engine.Building, "db", nil), event("web-1", engine.Failed, "", errors.New("x")), event("db-1", engine.Failed, "", errors.New("y")),
 	} {
 		o.Observe(t.Context(), e)
 	}
@@ -308,12 +309,12 @@ func TestObserverRetiresEarlierProductionDeployments(t *testing.T) {
 	tests := []struct {
 		name     string
 		instance string
-		goal     deploy.Goal
+		goal     goal.Goal
 		retire   bool
 	}{
-		{"production switch", "web-1", deploy.GoalSwitch, true},
-		{"production build keeps the running deployment", "web-1", deploy.GoalBuild, false},
-		{"staging relies on auto_inactive", "db-1", deploy.GoalSwitch, false},
+		{"production switch", "web-1", goal.Switch, true},
+		{"production build keeps the running deployment", "web-1", goal.Build, false},
+		{"staging relies on auto_inactive", "db-1", goal.Switch, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,9 +328,9 @@ func TestObserverRetiresEarlierProductionDeployments(t *testing.T) {
 			o, warns := newObserver(t, rec, tt.goal, nil)
 			lister := &active{}
 			o.cfg.Active = lister
-			for _, e := range []deploy.Event{
-				event(tt.instance, deploy.Planned, string(tt.goal), nil), event(tt.instance, deploy.Built, path, nil),
-				event(tt.instance, deploy.Activated, "switch", nil),
+			for _, e := range []engine.Event{
+				event(tt.instance, engine.Planned, string(tt.goal), nil), event(tt.instance, engine.Built, path, nil),
+				event(tt.instance, engine.Activated, "switch", nil),
 			} {
 				o.Observe(t.Context(), e)
 			}
@@ -364,8 +365,8 @@ func TestObserverRetiresEarlierProductionDeployments(t *testing.T) {
 func TestObserverCloseGivesUp(t *testing.T) {
 	rec := newRecorder(t)
 	rec.hold() // GitHub never answers
-	o, warns := newObserver(t, rec, deploy.GoalSwitch, nil)
-	o.Observe(t.Context(), event("web-1", deploy.Planned, "switch", nil))
+	o, warns := newObserver(t, rec, goal.Switch, nil)
+	o.Observe(t.Context(), event("web-1", engine.Planned, "switch", nil))
 	rec.next(t)
 	start := time.Now()
 	err := o.Close(50 * time.Millisecond)
@@ -378,17 +379,17 @@ func TestObserverCloseGivesUp(t *testing.T) {
 	if w := warns.all(); len(w) != 0 {
 		t.Errorf("warnings %q; Close reports a timeout once", w)
 	}
-	o.Observe(t.Context(), event("web-1", deploy.Building, "web", nil)) // after Close: ignored
+	o.Observe(t.Context(), event("web-1", engine.Building, "web", nil)) // after Close: ignored
 }
 
 func TestObserverCloseNamesOpenDeployments(t *testing.T) {
 	rec := newRecorder(t)
-	o, _ := newObserver(t, rec, deploy.GoalSwitch, nil)
-	o.Observe(t.Context(), event("web-1", deploy.Planned, "switch", nil))
+	o, _ := newObserver(t, rec, goal.Switch, nil)
+	o.Observe(t.Context(), event("web-1", engine.Planned, "switch", nil))
 	rec.next(t)
 	rec.next(t) // queued
 	rec.hold()
-	o.Observe(t.Context(), event("web-1", deploy.Building, "web", nil))
+	o.Observe(t.Context(), event("web-1", engine.Building, "web", nil))
 	rec.next(t)
 	err := o.Close(50 * time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "the deployments of web-1 have no final status") {
@@ -398,10 +399,10 @@ func TestObserverCloseNamesOpenDeployments(t *testing.T) {
 
 func TestObserverEndsUnfinishedDeployments(t *testing.T) {
 	rec := newRecorder(t)
-	o, _ := newObserver(t, rec, deploy.GoalSwitch, nil)
-	o.Observe(t.Context(), event("web-1", deploy.Planned, "switch", nil))
-	o.Observe(t.Context(), event("web-1", deploy.Building, "web", nil))
-	o.Observe(t.Context(), event("web-9", deploy.Planned, "switch", nil)) // not planned: not recorded
+	o, _ := newObserver(t, rec, goal.Switch, nil)
+	o.Observe(t.Context(), event("web-1", engine.Planned, "switch", nil))
+	o.Observe(t.Context(), event("web-1", engine.Building, "web", nil))
+	o.Observe(t.Context(), event("web-9", engine.Planned, "switch", nil)) // not planned: not recorded
 	if err := o.Close(time.Second); err != nil {
 		t.Fatal(err)
 	}

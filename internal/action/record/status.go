@@ -3,8 +3,9 @@ package record
 import (
 	"strings"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 // maxDescription is GitHub's limit on a status description.
@@ -23,47 +24,45 @@ const maxDescription = 140
 //   - failed while nix-hive built or pushed the system, or skipped because
 //     the run was cancelled: error
 type tracker struct {
-	goal deploy.Goal
-	last deploy.State
+	goal goal.Goal
+	last engine.State
 	path string
 }
 
 // next returns the status e calls for (ok false for none) and whether it is
 // the instance's final one.
-func (t *tracker) next(e deploy.Event) (st deployments.Status, ok, final bool) {
+func (t *tracker) next(e engine.Event) (st deployments.Status, ok, final bool) {
 	prev := t.last
 	t.last = e.State
 	switch e.State {
-	case deploy.Planned:
+	case engine.Planned:
 		return status(deployments.StateQueued, "queued: "+string(t.goal)), true, false
-	case deploy.Building:
+	case engine.Building:
 		return status(deployments.StateInProgress, "building system "+e.Detail), true, false
-	case deploy.Built:
+	case engine.Built:
 		t.path = e.Detail
 		if e.Final { // the build goal ends here
-			return t.success("built " + t.path), true, true
+			return t.success(t.goal.Success(t.path)), true, true
 		}
-	case deploy.Pushing:
+	case engine.Storing:
 		return status(deployments.StateInProgress, "pushing to store "+e.Detail), true, false
-	case deploy.Pushed:
-		if e.Final { // the push goal ends with the copy to the instance
-			return t.success("copied to the instance: " + t.path), true, true
-		}
-	case deploy.Copying:
+	case engine.Pushed: // the push goal ends with the copy to the instance
+		return t.success(t.goal.Success(t.path)), true, true
+	case engine.Copying:
 		return status(deployments.StateInProgress, "copying the system "+e.Detail), true, false
-	case deploy.Activating:
+	case engine.Activating:
 		return status(deployments.StateInProgress, "activating: "+e.Detail), true, false
-	case deploy.Activated:
-		return t.success(activated(t.goal, t.path)), true, true
-	case deploy.Unchanged:
+	case engine.Activated:
+		return t.success(t.goal.Success(t.path)), true, true
+	case engine.Unchanged:
 		return t.success("unchanged, " + e.Detail), true, true
-	case deploy.RolledBack:
+	case engine.RolledBack:
 		return status(deployments.StateFailure, "rolled back: "+errText(e)), true, true
-	case deploy.Skipped:
+	case engine.Skipped:
 		return status(deployments.StateError, "cancelled: "+errText(e)), true, true
-	case deploy.Failed:
+	case engine.Failed:
 		switch prev {
-		case deploy.Planned, deploy.Building, deploy.Pushing:
+		case engine.Planned, engine.Building, engine.Storing:
 			return status(deployments.StateError, "nix-hive failed "+phase(prev)+": "+errText(e)), true, true
 		}
 		return status(deployments.StateFailure, "failed "+phase(prev)+": "+errText(e)), true, true
@@ -76,47 +75,28 @@ func (t *tracker) next(e deploy.Event) (st deployments.Status, ok, final bool) {
 // system, wrong for goals that leave it running the old one.
 func (t *tracker) success(desc string) deployments.Status {
 	st := status(deployments.StateSuccess, desc)
-	st.AutoInactive = Replaces(t.goal)
+	st.AutoInactive = t.goal.Replaces()
 	return st
 }
 
-// Replaces reports whether a successful deployment with goal takes the
-// place of the host's previous one: switch, boot and test do; build, push
-// and dry-activate leave the host as it was.
-func Replaces(goal deploy.Goal) bool {
-	return goal == deploy.GoalSwitch || goal == deploy.GoalBoot || goal == deploy.GoalTest
-}
-
-func activated(goal deploy.Goal, path string) string {
-	switch goal {
-	case deploy.GoalBoot:
-		return "boots next: " + path
-	case deploy.GoalTest:
-		return "testing (until reboot): " + path
-	case deploy.GoalDryActivate:
-		return "dry-activate passed: " + path
-	}
-	return "running: " + path
-}
-
 // phase names where an instance was when it failed.
-func phase(last deploy.State) string {
+func phase(last engine.State) string {
 	switch last {
-	case deploy.Planned, deploy.Building:
+	case engine.Planned, engine.Building:
 		return "to build the system"
-	case deploy.Pushing:
+	case engine.Storing:
 		return "to push to the store"
-	case deploy.Built, deploy.Pushed:
+	case engine.Built, engine.Stored:
 		return "to reach the host"
-	case deploy.Copying:
+	case engine.Copying:
 		return "to copy the system"
-	case deploy.Copied, deploy.Activating:
+	case engine.Copied, engine.Activating:
 		return "to activate"
 	}
 	return "after " + string(last)
 }
 
-func errText(e deploy.Event) string {
+func errText(e engine.Event) string {
 	if e.Err == nil {
 		return string(e.State)
 	}

@@ -8,19 +8,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/activation"
-	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 const path = "/nix/store/0123456789abcdefghijklmnopqrstuv-nixos-system-web-1"
 
-func ev(s deploy.State, detail string, err error) deploy.Event {
-	return deploy.Event{Instance: "web-1", State: s, Detail: detail, Err: err}
+func ev(s engine.State, detail string, err error) engine.Event {
+	return engine.Event{Instance: "web-1", State: s, Detail: detail, Err: err}
 }
 
 // last marks e as the instance's last event, as the engine does.
-func last(e deploy.Event) deploy.Event {
+func last(e engine.Event) engine.Event {
 	e.Final = true
 	return e
 }
@@ -29,58 +29,58 @@ func TestTracker(t *testing.T) {
 	buildErr := fmt.Errorf("build system web: %w", errors.New("nix-store --realise failed with exit code 1:\n    error: builder failed"))
 	tests := []struct {
 		name   string
-		goal   deploy.Goal
-		events []deploy.Event
+		goal   goal.Goal
+		events []engine.Event
 		want   []string // "state: description", ! after the state for auto_inactive
 	}{
-		{"switch through a store", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Planned, "switch", nil), ev(deploy.Building, "web", nil), ev(deploy.Built, path, nil),
-			ev(deploy.Pushing, "eu", nil), ev(deploy.Pushed, "eu", nil), ev(deploy.Copying, "from store eu", nil),
-			ev(deploy.Copied, "", nil), ev(deploy.Activating, "switch", nil), ev(deploy.Activated, "switch", nil),
+		{"switch through a store", goal.Switch, []engine.Event{
+			ev(engine.Planned, "switch", nil), ev(engine.Building, "web", nil), ev(engine.Built, path, nil),
+			ev(engine.Storing, "eu", nil), ev(engine.Stored, "eu", nil), ev(engine.Copying, "from store eu", nil),
+			ev(engine.Copied, "", nil), ev(engine.Activating, "switch", nil), ev(engine.Activated, "switch", nil),
 		}, []string{
 			"queued: queued: switch", "in_progress: building system web", "in_progress: pushing to store eu",
 			"in_progress: copying the system from store eu", "in_progress: activating: switch", "success!: running: " + path,
 		}},
-		{"unchanged", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Planned, "switch", nil), ev(deploy.Building, "web", nil), ev(deploy.Built, path, nil),
-			ev(deploy.Unchanged, "already running "+path, nil),
+		{"unchanged", goal.Switch, []engine.Event{
+			ev(engine.Planned, "switch", nil), ev(engine.Building, "web", nil), ev(engine.Built, path, nil),
+			ev(engine.Unchanged, "already running "+path, nil),
 		}, []string{"queued: queued: switch", "in_progress: building system web", "success!: unchanged, already running " + path}},
-		{"boot", deploy.GoalBoot, []deploy.Event{
-			ev(deploy.Planned, "boot", nil), ev(deploy.Built, path, nil), ev(deploy.Activating, "boot", nil), ev(deploy.Activated, "boot", nil),
+		{"boot", goal.Boot, []engine.Event{
+			ev(engine.Planned, "boot", nil), ev(engine.Built, path, nil), ev(engine.Activating, "boot", nil), ev(engine.Activated, "boot", nil),
 		}, []string{"queued: queued: boot", "in_progress: activating: boot", "success!: boots next: " + path}},
-		{"test", deploy.GoalTest, []deploy.Event{ev(deploy.Built, path, nil), ev(deploy.Activated, "test", nil)},
+		{"test", goal.Test, []engine.Event{ev(engine.Built, path, nil), ev(engine.Activated, "test", nil)},
 			[]string{"success!: testing (until reboot): " + path}},
-		{"dry-activate does not retire the running deployment", deploy.GoalDryActivate,
-			[]deploy.Event{ev(deploy.Built, path, nil), ev(deploy.Activated, "dry-activate", nil)},
+		{"dry-activate does not retire the running deployment", goal.DryActivate,
+			[]engine.Event{ev(engine.Built, path, nil), ev(engine.Activated, "dry-activate", nil)},
 			[]string{"success: dry-activate passed: " + path}},
-		{"build ends at built", deploy.GoalBuild, []deploy.Event{
-			ev(deploy.Planned, "build", nil), ev(deploy.Building, "web", nil), last(ev(deploy.Built, path, nil)),
+		{"build ends at built", goal.Build, []engine.Event{
+			ev(engine.Planned, "build", nil), ev(engine.Building, "web", nil), last(ev(engine.Built, path, nil)),
 		}, []string{"queued: queued: build", "in_progress: building system web", "success: built " + path}},
-		{"push ends at the last pushed, after the copy", deploy.GoalPush, []deploy.Event{
-			ev(deploy.Built, path, nil), ev(deploy.Pushing, "eu", nil), ev(deploy.Pushed, "eu", nil),
-			ev(deploy.Copying, "from store eu", nil), last(ev(deploy.Pushed, "copied to web-1", nil)),
+		{"push ends at the last pushed, after the copy", goal.Push, []engine.Event{
+			ev(engine.Built, path, nil), ev(engine.Storing, "eu", nil), ev(engine.Stored, "eu", nil),
+			ev(engine.Copying, "from store eu", nil), last(ev(engine.Pushed, "copied to web-1", nil)),
 		}, []string{"in_progress: pushing to store eu", "in_progress: copying the system from store eu", "success: copied to the instance: " + path}},
-		{"build failure is nix-hive's error", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Planned, "switch", nil), ev(deploy.Building, "web", nil), ev(deploy.Failed, "", buildErr),
+		{"build failure is nix-hive's error", goal.Switch, []engine.Event{
+			ev(engine.Planned, "switch", nil), ev(engine.Building, "web", nil), ev(engine.Failed, "", buildErr),
 		}, []string{"queued: queued: switch", "in_progress: building system web",
 			"error: nix-hive failed to build the system: build system web: nix-store --realise failed with exit code 1"}},
-		{"store push failure is nix-hive's error", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Built, path, nil), ev(deploy.Pushing, "eu", nil), ev(deploy.Failed, "", errors.New("push to store eu: refused")),
+		{"store push failure is nix-hive's error", goal.Switch, []engine.Event{
+			ev(engine.Built, path, nil), ev(engine.Storing, "eu", nil), ev(engine.Failed, "", errors.New("push to store eu: refused")),
 		}, []string{"in_progress: pushing to store eu", "error: nix-hive failed to push to the store: push to store eu: refused"}},
-		{"unreachable host is a failure", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Built, path, nil), ev(deploy.Failed, "", errors.New("reach web-1: ssh failed")),
+		{"unreachable host is a failure", goal.Switch, []engine.Event{
+			ev(engine.Built, path, nil), ev(engine.Failed, "", errors.New("reach web-1: ssh failed")),
 		}, []string{"failure: failed to reach the host: reach web-1: ssh failed"}},
-		{"copy failure", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Copying, "from the runner", nil), ev(deploy.Failed, "", errors.New("copy: disk full")),
+		{"copy failure", goal.Switch, []engine.Event{
+			ev(engine.Copying, "from the runner", nil), ev(engine.Failed, "", errors.New("copy: disk full")),
 		}, []string{"in_progress: copying the system from the runner", "failure: failed to copy the system: copy: disk full"}},
-		{"activation failure", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Activating, "switch", nil), ev(deploy.Failed, "", errors.New("activate switch on web-1: lost")),
+		{"activation failure", goal.Switch, []engine.Event{
+			ev(engine.Activating, "switch", nil), ev(engine.Failed, "", errors.New("activate switch on web-1: lost")),
 		}, []string{"in_progress: activating: switch", "failure: failed to activate: activate switch on web-1: lost"}},
-		{"rolled back", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Activating, "switch", nil), ev(deploy.RolledBack, "", fmt.Errorf("activate switch on web-1: %w", activation.ErrRolledBack)),
-		}, []string{"in_progress: activating: switch", "failure: rolled back: activate switch on web-1: " + activation.ErrRolledBack.Error()}},
-		{"cancelled", deploy.GoalSwitch, []deploy.Event{
-			ev(deploy.Planned, "switch", nil), ev(deploy.Skipped, "", fmt.Errorf("not started: %w", context.Canceled)),
+		{"rolled back", goal.Switch, []engine.Event{
+			ev(engine.Activating, "switch", nil), ev(engine.RolledBack, "", fmt.Errorf("activate switch on web-1: %w", engine.ErrRolledBack)),
+		}, []string{"in_progress: activating: switch", "failure: rolled back: activate switch on web-1: " + engine.ErrRolledBack.Error()}},
+		{"cancelled", goal.Switch, []engine.Event{
+			ev(engine.Planned, "switch", nil), ev(engine.Skipped, "", fmt.Errorf("not started: %w", context.Canceled)),
 		}, []string{"queued: queued: switch", "error: cancelled: not started: context canceled"}},
 	}
 	for _, tt := range tests {
@@ -115,8 +115,8 @@ func TestTracker(t *testing.T) {
 }
 
 func TestDescriptionsFitGitHub(t *testing.T) {
-	tr := tracker{goal: deploy.GoalSwitch}
-	st, _, _ := tr.next(ev(deploy.Failed, "", errors.New(strings.Repeat("é", 500))))
+	tr := tracker{goal: goal.Switch}
+	st, _, _ := tr.next(ev(engine.Failed, "", errors.New(strings.Repeat("é", 500))))
 	if n := len([]rune(st.Description)); n != maxDescription || !strings.HasSuffix(st.Description, "…") {
 		t.Errorf("description of %d characters: %q", n, st.Description)
 	}

@@ -1,6 +1,7 @@
-package deploy
+package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -14,13 +15,14 @@ type State string
 // The states of an instance, in pipeline order; Failed, Skipped and
 // RolledBack end a run early.
 const (
-	Planned    State = "planned"     // selected, nothing done yet
-	Building   State = "building"    // its system is being evaluated and built
-	Built      State = "built"       // its system's closure exists on the runner
-	Pushing    State = "pushing"     // the closure is going to its store
-	Pushed     State = "pushed"      // its store has the closure
+	Planned    State = "planned"     // selected and evaluated, nothing done yet
+	Building   State = "building"    // its system is being built
+	Built      State = "built"       // its system's closure exists on the runner (the result of goal build)
+	Storing    State = "storing"     // the closure is going to the instance's store
+	Stored     State = "stored"      // the instance's store has the closure
 	Copying    State = "copying"     // the closure is going to the instance
 	Copied     State = "copied"      // the instance has the closure
+	Pushed     State = "pushed"      // the result of goal push: the instance has the closure, nothing activated
 	Activating State = "activating"  // switch-to-configuration is running
 	Activated  State = "activated"   // the instance runs (or will boot) the new system
 	Unchanged  State = "unchanged"   // the instance already ran the new system
@@ -49,12 +51,12 @@ type Event struct {
 	// Path is the store path of the instance's system, once it has been
 	// evaluated (from Planned on).
 	Path string
-	// Err is set for Failed and RolledBack.
+	// Err is set for Failed, RolledBack and Skipped.
 	Err error
 	// Time is when the state was entered.
 	Time time.Time
 	// Final is set on the instance's last event of the run; its State is
-	// then the instance's result (Built or Pushed for those goals).
+	// then the instance's result.
 	Final bool
 }
 
@@ -77,3 +79,16 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// Observer receives every state change of every instance, in order per
+// instance. It must be safe for concurrent use and must not block: the
+// engine waits for it.
+type Observer interface {
+	Observe(ctx context.Context, e Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(ctx context.Context, e Event)
+
+// Observe implements Observer.
+func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }

@@ -1,30 +1,48 @@
-package process
+// Package processtest has a fake process.Runner for tests that answers
+// only the commands it was told to expect and fails the test on any other,
+// and on any expectation no command used.
+package processtest
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
+
+	"github.com/nix-hive/nix-hive/internal/process"
 )
 
-// Fake is a Runner for tests. It answers only the commands it was told to
-// expect and reports every other call as an error, so a test fails on an
-// unexpected command instead of running it.
+// Fake is a process.Runner for tests. It answers only the commands it was
+// told to expect and reports every other call as an error, so a test fails
+// on an unexpected command instead of running it.
 type Fake struct {
 	mu       sync.Mutex
 	expected []fakeReply
-	calls    []Command
+	calls    []process.Command
 }
 
 type fakeReply struct {
 	prefix []string
 	stdout string
 	err    error
-	fn     func(Command) (string, error)
+	fn     func(process.Command) (string, error)
 	used   bool
 }
 
-var _ Runner = (*Fake)(nil)
+var _ process.Runner = (*Fake)(nil)
+
+// New returns a Fake that fails t, when the test ends, for every
+// expectation no command matched.
+func New(t testing.TB) *Fake {
+	f := &Fake{}
+	t.Cleanup(func() {
+		if unused := f.Unused(); len(unused) > 0 {
+			t.Errorf("expected commands that never ran: %q", unused)
+		}
+	})
+	return f
+}
 
 // Expect makes commands whose arguments start with prefix answer stdout and
 // err. Several expectations may match; the first unused one wins, then the
@@ -37,14 +55,14 @@ func (f *Fake) Expect(prefix []string, stdout string, err error) {
 
 // Respond makes commands whose arguments start with prefix answer what fn
 // returns for them, for replies that depend on the arguments.
-func (f *Fake) Respond(prefix []string, fn func(Command) (string, error)) {
+func (f *Fake) Respond(prefix []string, fn func(process.Command) (string, error)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.expected = append(f.expected, fakeReply{prefix: prefix, fn: fn})
 }
 
 // Run implements Runner.
-func (f *Fake) Run(ctx context.Context, c Command) ([]byte, error) {
+func (f *Fake) Run(ctx context.Context, c process.Command) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, c)
@@ -59,7 +77,7 @@ func (f *Fake) Run(ctx context.Context, c Command) ([]byte, error) {
 		}
 	}
 	if match == nil {
-		return nil, fmt.Errorf("process.Fake: unexpected command: %s", QuoteArgs(c.Args))
+		return nil, fmt.Errorf("process.Fake: unexpected command: %s", process.QuoteArgs(c.Args))
 	}
 	match.used = true
 	if match.fn != nil {
@@ -70,10 +88,10 @@ func (f *Fake) Run(ctx context.Context, c Command) ([]byte, error) {
 }
 
 // Calls returns the commands run so far.
-func (f *Fake) Calls() []Command {
+func (f *Fake) Calls() []process.Command {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Command(nil), f.calls...)
+	return append([]process.Command(nil), f.calls...)
 }
 
 // Unused lists the expectations that no command matched, for a test to
