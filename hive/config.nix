@@ -17,5 +17,5 @@ let
 in
 {
   inherit paths systems;
-  inherit (rest) stores instances sshConfig;
+  inherit (rest) stores instances sshHosts;
 }

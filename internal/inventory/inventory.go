@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
 // Inventory is the evaluated deployment, as hive/config.nix prints it and
@@ -28,9 +30,12 @@ type Inventory struct {
 	Stores map[string]Store `json:"stores"`
 	// Instances are the hosts, by name.
 	Instances map[string]Instance `json:"instances"`
-	// SSHConfig is an ssh_config(5) text with a Host block for every
-	// instance and every sshHosts entry of hive.nix; ssh and nix reach the
-	// instances through it by name.
+	// SSHHosts are hive.nix's extra ssh Host blocks (bastions, stores), by
+	// name: ssh_config options.
+	SSHHosts map[string]map[string]string `json:"sshHosts"`
+	// SSHConfig is the ssh_config(5) text nix-hive renders from the
+	// instances' ssh options and SSHHosts, a Host block for each; ssh and
+	// nix reach the instances through it by name.
 	SSHConfig string `json:"sshConfig"`
 }
 
@@ -69,7 +74,7 @@ type Instance struct {
 	// Tags select the instance with --on @tag (as do its system's tags).
 	Tags []string `json:"tags"`
 	// SSH holds the instance's ssh_config options (HostName, User,
-	// ProxyJump, ...), also present in SSHConfig.
+	// ProxyJump, ...), rendered into SSHConfig.
 	SSH map[string]string `json:"ssh"`
 	// Environment is the GitHub environment the instance deploys to.
 	Environment string `json:"environment"`
@@ -100,8 +105,8 @@ func (inv *Inventory) Tags(instance string) []string {
 }
 
 // Only returns a copy of the inventory with just the named instances and
-// the systems and stores they use. Paths and SSHConfig are kept whole, as
-// bastions named in SSHConfig may still be needed.
+// the systems and stores they use. Paths, SSHHosts and SSHConfig are kept
+// whole, as bastions named there may still be needed.
 func (inv *Inventory) Only(names []string) *Inventory {
 	out := &Inventory{
 		File:      inv.File,
@@ -109,6 +114,7 @@ func (inv *Inventory) Only(names []string) *Inventory {
 		Systems:   map[string]System{},
 		Stores:    map[string]Store{},
 		Instances: map[string]Instance{},
+		SSHHosts:  inv.SSHHosts,
 		SSHConfig: inv.SSHConfig,
 	}
 	for _, n := range names {
@@ -132,4 +138,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// SSHBlocks returns the Host blocks of the ssh config: every instance's,
+// then every sshHosts entry's, each in name order.
+func (inv *Inventory) SSHBlocks() []sshconfig.Block {
+	blocks := make([]sshconfig.Block, 0, len(inv.Instances)+len(inv.SSHHosts))
+	for _, n := range inv.InstanceNames() {
+		blocks = append(blocks, sshconfig.Block{Name: n, Options: inv.Instances[n].SSH, Origin: "instances." + attrName(n) + ".ssh"})
+	}
+	for _, n := range sortedKeys(inv.SSHHosts) {
+		blocks = append(blocks, sshconfig.Block{Name: n, Options: inv.SSHHosts[n], Origin: "sshHosts." + attrName(n)})
+	}
+	return blocks
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
 // ErrHiveNotFound is returned when the hive file does not exist.
@@ -74,7 +75,38 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inve
 	if err := inv.Validate(); err != nil {
 		return nil, err
 	}
+	if err := inv.renderSSHConfig(ctx, r, exprDir); err != nil {
+		return nil, err
+	}
 	return inv, nil
+}
+
+// renderSSHConfig renders the inventory's ssh config and lets ssh judge
+// it; an error names the hive file and the option's attribute path.
+func (inv *Inventory) renderSSHConfig(ctx context.Context, r process.Runner, dir string) error {
+	file := filepath.Base(inv.File)
+	rendered, err := sshconfig.RenderBlocks(inv.SSHBlocks())
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err := sshconfig.Check(ctx, r, dir, rendered); err != nil {
+		return prefixEach(file, err)
+	}
+	inv.SSHConfig = rendered.Text
+	return nil
+}
+
+// prefixEach puts "file: " before each of the joined errors.
+func prefixEach(file string, err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	var errs []error
+	for _, e := range j.Unwrap() {
+		errs = append(errs, fmt.Errorf("%s: %w", file, e))
+	}
+	return errors.Join(errs...)
 }
 
 // EvalError is a hive file that Nix could not evaluate: a syntax error, a

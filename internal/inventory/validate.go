@@ -85,9 +85,6 @@ func (inv *Inventory) Validate() error {
 			}
 		}
 	}
-	if err := CheckSSHConfig(inv.SSHConfig); err != nil {
-		bad("sshConfig", "%v", err)
-	}
 	return errors.Join(errs...)
 }
 
