@@ -99,7 +99,7 @@ type run struct {
 	// buildSlots bounds the systems evaluated and built at once.
 	buildSlots *semaphore.Weighted
 
-	systems map[string]evaluated             // by system, set by evaluate
+	systems map[string]evaluated              // by system, set by evaluate
 	builds  map[string]func() (string, error) // by system, each run once
 
 	mu     sync.Mutex

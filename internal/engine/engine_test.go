@@ -45,7 +45,9 @@ func (f *fakeStages) get(key string) int {
 	return f.counts[key]
 }
 
-func systemPath(name string) string { return "/nix/store/" + strings.Repeat("a", 32) + "-nixos-system-" + name }
+func systemPath(name string) string {
+	return "/nix/store/" + strings.Repeat("a", 32) + "-nixos-system-" + name
+}
 
 func (f *fakeStages) Evaluate(_ context.Context, system string) (System, error) {
 	if _, ok := f.inv.Systems[system]; !ok {

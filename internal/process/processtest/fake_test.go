@@ -20,4 +20,3 @@ func TestFakeFailsOnUnexpected(t *testing.T) {
 		t.Errorf("unused = %v", u)
 	}
 }
-
