@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,11 +30,16 @@ type record struct {
 	Pids       []int    `json:"pids"`
 }
 
-// slotLock is a held slot: an exclusive flock on its lock file. The kernel
-// drops it when the process dies.
+// slotLock is a held slot: an exclusive flock on its lock file, and an
+// abstract unix socket bound in the network namespace. The flock guards
+// the slot's record; the socket keeps labs of another mount namespace (a
+// Debian root entered with pivot_root, whose /run is its own) that share
+// this network namespace, and so the namespaces' and links' names, off
+// the slot. The kernel drops both when the process dies.
 type slotLock struct {
-	n    int
-	file *os.File
+	n        int
+	file     *os.File
+	listener net.Listener
 }
 
 func lockPath(n int) string   { return filepath.Join(stateDir, fmt.Sprintf("slot-%d.lock", n)) }
@@ -53,12 +59,21 @@ func tryLock(n int) (*slotLock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", lockPath(n), err)
 	}
-	return &slotLock{n: n, file: f}, nil
+	l, err := net.Listen("unix", fmt.Sprintf("@nix-hive-lab-slot-%d", n))
+	if err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil // held by a lab in another mount namespace
+		}
+		return nil, fmt.Errorf("lock lab slot %d: %w", n, err)
+	}
+	return &slotLock{n: n, file: f, listener: l}, nil
 }
 
 // release gives the slot up.
 func (s *slotLock) release() {
 	if s != nil && s.file != nil {
+		s.listener.Close()
 		s.file.Close()
 		s.file = nil
 	}
