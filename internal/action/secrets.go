@@ -10,13 +10,15 @@ import (
 )
 
 // secretInputs are the inputs that hold secrets.
-var secretInputs = []string{"github-token", "ssh-private-key", "signing-key"}
+func secretInputs() []string {
+	return []string{"github-token", "ssh-private-key", "signing-key"}
+}
 
 // MaskSecrets tells the runner to hide every secret input in the log. The
 // runner masks line by line, so each line of a multi-line secret (a key) is
 // masked on its own. Call it before anything else writes to the log.
 func MaskSecrets(a *githubactions.Action) {
-	for _, name := range secretInputs {
+	for _, name := range secretInputs() {
 		for _, line := range strings.Split(normalizeLines(a.GetInput(name)), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
 				a.AddMask(line)

@@ -25,17 +25,17 @@ const (
 )
 
 // All lists every goal, in pipeline order.
-var All = []Goal{Build, Push, Switch, Boot, Test, DryActivate}
+func All() []Goal { return []Goal{Build, Push, Switch, Boot, Test, DryActivate} }
 
 // Parse validates a goal name.
 func Parse(s string) (Goal, error) {
-	for _, g := range All {
+	for _, g := range All() {
 		if string(g) == s {
 			return g, nil
 		}
 	}
-	names := make([]string, len(All))
-	for i, g := range All {
+	names := make([]string, len(All()))
+	for i, g := range All() {
 		names[i] = string(g)
 	}
 	return "", fmt.Errorf("unknown goal %q; use one of %s", s, strings.Join(names, ", "))

@@ -18,8 +18,8 @@ func TestRules(t *testing.T) {
 		{Test, rules{hosts: true, activates: true, running: true, confirm: true, replaces: true, rollback: RollbackRunning}},
 		{DryActivate, rules{hosts: true, activates: true, rollback: RollbackNone}},
 	}
-	if len(tests) != len(All) {
-		t.Fatalf("the table covers %d goals, there are %d", len(tests), len(All))
+	if len(tests) != len(All()) {
+		t.Fatalf("the table covers %d goals, there are %d", len(tests), len(All()))
 	}
 	for _, tt := range tests {
 		g := tt.goal

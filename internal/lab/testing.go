@@ -17,8 +17,10 @@ import (
 )
 
 // requiredTools are the programs a lab runs, directly or inside a host.
-var requiredTools = []string{
-	"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store",
+func requiredTools() []string {
+	return []string{
+		"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store",
+	}
 }
 
 // missing says why a lab cannot be built here, or "" if it can.
@@ -27,7 +29,7 @@ func missing() string {
 	if os.Geteuid() != 0 {
 		why = append(why, "not running as root")
 	}
-	for _, tool := range requiredTools {
+	for _, tool := range requiredTools() {
 		if _, err := exec.LookPath(tool); err != nil {
 			why = append(why, tool+" not found in PATH")
 		}

@@ -193,14 +193,16 @@ func flush(writers ...io.Writer) {
 
 // secretEnvPrefixes lists environment variables no child process may see:
 // the action's inputs (which hold keys) and GitHub's tokens.
-var secretEnvPrefixes = []string{
-	"INPUT_",
-	"GITHUB_TOKEN=",
-	"GH_TOKEN=",
-	"ACTIONS_RUNTIME_TOKEN=",
-	"ACTIONS_ID_TOKEN_REQUEST_TOKEN=",
-	"ACTIONS_ID_TOKEN_REQUEST_URL=",
-	"NIX_HIVE_GITHUB_TOKEN=",
+func secretEnvPrefixes() []string {
+	return []string{
+		"INPUT_",
+		"GITHUB_TOKEN=",
+		"GH_TOKEN=",
+		"ACTIONS_RUNTIME_TOKEN=",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=",
+		"ACTIONS_ID_TOKEN_REQUEST_URL=",
+		"NIX_HIVE_GITHUB_TOKEN=",
+	}
 }
 
 // FilterEnv returns env without the variables that carry secrets.
@@ -208,7 +210,7 @@ func FilterEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 next:
 	for _, kv := range env {
-		for _, p := range secretEnvPrefixes {
+		for _, p := range secretEnvPrefixes() {
 			if strings.HasPrefix(kv, p) {
 				continue next
 			}
