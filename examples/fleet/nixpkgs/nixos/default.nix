@@ -3,7 +3,9 @@
 # arguments as nixpkgs' nixos/default.nix and returns the same attribute
 # nix-hive builds, config.system.build.toplevel: a small system whose
 # bin/switch-to-configuration does what NixOS's does to /run/current-system
-# and records each call in /run/nix-hive-example/activations.
+# and records each call in /run/nix-hive-example/activations. It builds with
+# the Nix sandbox on: its builder is a static busybox from the store
+# (../busybox.nix) and its PATH holds nothing else.
 #
 # With a real fleet, point `paths` in hive.nix at a nixpkgs checkout instead
 # ("nixpkgs=/path/to/nixpkgs" or a pinned fetchTarball) and write ordinary
@@ -13,13 +15,14 @@ let
   imported = if builtins.isPath configuration then import configuration else configuration;
   config = if builtins.isFunction imported then imported { } else imported;
   name = config.networking.hostName or config.name or "nixos";
+  tools = import ../busybox.nix { inherit system; };
 in
 {
   config.system.build.toplevel = derivation {
     name = "nixos-system-${name}";
     inherit system;
-    builder = "/bin/sh";
-    PATH = "/usr/bin:/bin:/usr/sbin:/sbin";
+    builder = "${tools}/bin/sh";
+    PATH = "${tools}/bin";
     motd = config.motd or "";
     payloadBytes = toString (config.payloadBytes or 0);
     failActivation = if config.failActivation or false then "1" else "";
