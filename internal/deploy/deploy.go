@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/nix-hive/nix-hive/hive"
 	"github.com/nix-hive/nix-hive/internal/activation"
@@ -35,6 +37,9 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	inv, err := Load(ctx, runner, work, req.Hive, req.Selector)
 	if err != nil {
 		return nil, err
+	}
+	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
+		return nil, fmt.Errorf("no host was touched: %w", err)
 	}
 	for _, o := range observers {
 		if pc, ok := o.(PlanChecker); ok {
@@ -103,6 +108,16 @@ func progress(w io.Writer) engine.Observer {
 	return engine.ObserverFunc(func(_ context.Context, e engine.Event) {
 		fmt.Fprintln(w, e.String())
 	})
+}
+
+// nixPath is NIX_PATH as nix will see it in environ.
+func nixPath(environ []string) string {
+	for _, kv := range slices.Backward(environ) {
+		if v, ok := strings.CutPrefix(kv, "NIX_PATH="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func orDiscard(w io.Writer) io.Writer {
