@@ -2,8 +2,8 @@ package sshconfig
 
 import (
 	"fmt"
-	"regexp"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 )
