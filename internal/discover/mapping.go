@@ -264,9 +264,8 @@ func dropDuplicates(instances []Instance) ([]Instance, []Warning) {
 }
 
 // Clashes returns an error naming every discovered instance whose name is
-// also the name of an instance of hive.nix (or of anything else that gets
-// an ssh Host block: pass the sshHosts names too), and the hive.nix
-// instance it clashes with; nil when there is none.
+// also the name of an instance of hive.nix, and that instance; nil when
+// there is none. hiveInstances are the names of hive.nix's instances.
 func Clashes(discovered []Instance, hiveInstances []string) error {
 	hive := map[string]bool{}
 	for _, n := range hiveInstances {
