@@ -107,6 +107,8 @@ type cached struct {
 	done   map[string][]Machine
 }
 
+// Machines returns the machines of the first successful read of src's
+// settings.
 func (c *cached) Machines(ctx context.Context, src Source) ([]Machine, error) {
 	key := cacheKey(src)
 	c.mu.Lock()

@@ -157,6 +157,8 @@ type Error struct {
 	Err error
 }
 
+// Error says what failed, where, and what to do:
+// "EC2 endpoint unreachable: https://...: dial tcp ...; check the network ...".
 func (e *Error) Error() string {
 	msg := "describe instances"
 	if e.Kind != nil {
