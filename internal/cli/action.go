@@ -13,7 +13,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/nix-hive/nix-hive/internal/action"
-	"github.com/nix-hive/nix-hive/internal/action/record"
+	"github.com/nix-hive/nix-hive/internal/deployments/record"
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/inventory"
