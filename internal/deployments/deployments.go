@@ -64,7 +64,7 @@ type Request struct {
 // Status is one status update of a deployment.
 type Status struct {
 	State State
-	// Description is cut to GitHub's 140 characters.
+	// Description is cut to MaxDescription characters.
 	Description string
 	// LogURL links the deployment's output, typically the Actions job.
 	LogURL string
@@ -101,16 +101,4 @@ func (Nop) SetStatus(_ context.Context, _ int64, st Status) error {
 		return fmt.Errorf("set deployment status: unknown state %q", st.State)
 	}
 	return nil
-}
-
-// maxDescription is GitHub's limit on a status description, in characters.
-const maxDescription = 140
-
-// truncate cuts s to at most n characters (runes), ending in "…" when cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

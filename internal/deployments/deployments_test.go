@@ -11,24 +11,6 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"", 5, ""},
-		{"hello", 5, "hello"},
-		{"hello!", 5, "hell…"},
-		{"żółćęśą", 4, "żół…"},
-	}
-	for _, tt := range tests {
-		if got := truncate(tt.in, tt.n); got != tt.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestNop(t *testing.T) {
 	var n Nop
 	if id, err := n.Create(t.Context(), Request{}); id != 0 || err != nil {

@@ -67,9 +67,12 @@ func NewGitHub(cfg Config) (*GitHub, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = "https://api.github.com"
 	}
+	if err := CheckURL(cfg.APIURL); err != nil {
+		return nil, fmt.Errorf("record deployments in GitHub: API URL %w", err)
+	}
 	base, err := url.Parse(strings.TrimSuffix(cfg.APIURL, "/") + "/")
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("record deployments in GitHub: API URL %q is not an http(s) URL", cfg.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("record deployments in GitHub: API URL %q: %w", cfg.APIURL, err)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	if cfg.HTTPClient != nil {
@@ -129,6 +132,11 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 	if req.Ref == "" {
 		return 0, fmt.Errorf("record deployment of %s in GitHub: no ref to deploy", req.Instance)
 	}
+	if req.Environment != "" {
+		if err := CheckEnvironmentName(req.Environment); err != nil {
+			return 0, fmt.Errorf("record deployment of %s in GitHub: %w", req.Instance, err)
+		}
+	}
 	body := &github.DeploymentRequest{
 		Ref:                   github.String(req.Ref),
 		Task:                  github.String("deploy"),
@@ -162,8 +170,8 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 	return id, nil
 }
 
-// SetStatus adds a status to deployment id. The description is cut to 140
-// characters; without an EnvironmentURL, the Request's is used.
+// SetStatus adds a status to deployment id. The description is cut to
+// MaxDescription characters; without an EnvironmentURL, the Request's is used.
 func (g *GitHub) SetStatus(ctx context.Context, id int64, st Status) error {
 	g.mu.Lock()
 	req, known := g.created[id]
@@ -179,7 +187,7 @@ func (g *GitHub) SetStatus(ctx context.Context, id int64, st Status) error {
 		State:        github.String(string(st.State)),
 		AutoInactive: github.Bool(st.AutoInactive),
 	}
-	if d := truncate(st.Description, maxDescription); d != "" {
+	if d := Clip(st.Description, MaxDescription); d != "" {
 		body.Description = github.String(d)
 	}
 	if st.LogURL != "" {

@@ -227,6 +227,11 @@ func TestSetStatusRejectsUnknownState(t *testing.T) {
 	if _, err := g.Create(t.Context(), Request{Instance: "web1"}); err == nil || !strings.Contains(err.Error(), "no ref") {
 		t.Errorf("create without ref: %v", err)
 	}
+	long := web1()
+	long.Environment = strings.Repeat("e", MaxEnvironmentName+1)
+	if _, err := g.Create(t.Context(), long); err == nil || !strings.Contains(err.Error(), "longer than GitHub's 255") {
+		t.Errorf("create with a 256-character environment: %v", err)
+	}
 	if n := len(s.Requests()); n != 0 {
 		t.Errorf("%d requests sent, want none", n)
 	}

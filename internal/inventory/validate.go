@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/nix-hive/nix-hive/internal/deployments"
 )
 
 var (
@@ -76,12 +78,12 @@ func (inv *Inventory) Validate() error {
 		if _, ok := inv.Stores[i.Store]; i.Store != "" && !ok {
 			bad(where+".store", "unknown store %q; the stores are: %s", i.Store, strings.Join(sortedKeys(inv.Stores), ", "))
 		}
-		if i.Environment == "" || len(i.Environment) > 255 {
-			bad(where+".environment", "must be 1 to 255 characters (a GitHub environment name)")
+		if deployments.CheckEnvironmentName(i.Environment) != nil {
+			bad(where+".environment", "must be 1 to %d characters (a GitHub environment name)", deployments.MaxEnvironmentName)
 		}
 		if i.URL != "" {
-			if u, err := url.Parse(i.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad(where+".url", "%q is not an http(s) URL", i.URL)
+			if err := deployments.CheckURL(i.URL); err != nil {
+				bad(where+".url", "%v", err)
 			}
 		}
 	}
