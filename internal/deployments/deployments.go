@@ -6,14 +6,10 @@
 // The deploy engine talks to a Recorder. GitHub is the real one: it paces
 // writes for GitHub's secondary rate limit, retries rate limits and server
 // errors within a bounded time, and turns GitHub's refusals into errors a
-// user can act on. Nop records nothing, for runs outside GitHub Actions, and
-// package deploymentstest has an in-memory fake for tests.
+// user can act on. Package deploymentstest has an in-memory fake for tests.
 package deployments
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // State is a deployment status state as GitHub names it.
 type State string
@@ -53,12 +49,11 @@ type Request struct {
 	// EnvironmentURL is where the instance can be reached; statuses that
 	// carry no URL of their own show it.
 	EnvironmentURL string
-	// Production and Transient are GitHub's production_environment and
-	// transient_environment flags. Note that GitHub's auto_inactive retires
-	// earlier deployments only in non-production, non-transient
-	// environments.
+	// Production is GitHub's production_environment flag. GitHub's
+	// auto_inactive retires earlier deployments only in non-production
+	// environments. Environments are never transient: nix-hive sends no
+	// transient_environment, which GitHub takes as false.
 	Production bool
-	Transient  bool
 }
 
 // Status is one status update of a deployment.
@@ -83,22 +78,4 @@ type Recorder interface {
 	SetStatus(ctx context.Context, id int64, st Status) error
 }
 
-var (
-	_ Recorder = (*GitHub)(nil)
-	_ Recorder = Nop{}
-)
-
-// Nop is a Recorder that records nothing, for runs outside GitHub Actions.
-// It still rejects an unknown state, so that misuse shows up anywhere.
-type Nop struct{}
-
-// Create returns id 0.
-func (Nop) Create(context.Context, Request) (int64, error) { return 0, nil }
-
-// SetStatus does nothing.
-func (Nop) SetStatus(_ context.Context, _ int64, st Status) error {
-	if !st.State.Valid() {
-		return fmt.Errorf("set deployment status: unknown state %q", st.State)
-	}
-	return nil
-}
+var _ Recorder = (*GitHub)(nil)

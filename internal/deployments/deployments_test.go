@@ -11,19 +11,6 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-func TestNop(t *testing.T) {
-	var n Nop
-	if id, err := n.Create(t.Context(), Request{}); id != 0 || err != nil {
-		t.Errorf("Create = %d, %v", id, err)
-	}
-	if err := n.SetStatus(t.Context(), 0, Status{State: StateSuccess}); err != nil {
-		t.Errorf("SetStatus: %v", err)
-	}
-	if err := n.SetStatus(t.Context(), 0, Status{State: "done"}); err == nil {
-		t.Error("SetStatus accepted an unknown state")
-	}
-}
-
 func TestNewGitHub(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -144,7 +144,6 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 		RequiredContexts:      &[]string{},
 		Payload:               payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal},
 		ProductionEnvironment: github.Bool(req.Production),
-		TransientEnvironment:  github.Bool(req.Transient),
 	}
 	if req.Environment != "" {
 		body.Environment = github.String(req.Environment)

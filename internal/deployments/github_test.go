@@ -50,12 +50,13 @@ func TestLifecycle(t *testing.T) {
 	var create struct {
 		AutoMerge        *bool     `json:"auto_merge"`
 		RequiredContexts *[]string `json:"required_contexts"`
+		Transient        *bool     `json:"transient_environment"`
 	}
 	if err := json.Unmarshal(s.Requests()[0].Body, &create); err != nil {
 		t.Fatal(err)
 	}
-	if create.AutoMerge == nil || *create.AutoMerge || create.RequiredContexts == nil || len(*create.RequiredContexts) != 0 {
-		t.Errorf("create body %s: want auto_merge false and required_contexts []", s.Requests()[0].Body)
+	if create.AutoMerge == nil || *create.AutoMerge || create.RequiredContexts == nil || len(*create.RequiredContexts) != 0 || create.Transient != nil {
+		t.Errorf("create body %s: want auto_merge false, required_contexts [] and no transient_environment", s.Requests()[0].Body)
 	}
 
 	sts := s.Statuses(id)
