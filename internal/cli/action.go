@@ -146,7 +146,7 @@ func newRecorder(ctx context.Context, gha *githubactions.Action, log io.Writer, 
 		fmt.Fprintf(log, "deployment statuses link the run, not the job (grant `permissions: actions: read` for job links): %v\n", err)
 	}
 	fmt.Fprintf(log, "deployment statuses link %s\n", logURL)
-	return record.New(ctx, record.Config{
+	return record.New(record.Config{
 		Recorder: gh, Goal: in.Goal, LogURL: logURL, Active: gh,
 		Warn: func(msg string) { gha.Warningf("%s", msg) },
 	}), nil
