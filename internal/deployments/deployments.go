@@ -3,10 +3,15 @@
 // success, failure or error), so that a fleet's history shows up in the
 // repository's Environments and deployment views.
 //
-// The deploy engine talks to a Recorder. GitHub is the real one: it paces
-// writes for GitHub's secondary rate limit, retries rate limits and server
-// errors within a bounded time, and turns GitHub's refusals into errors a
-// user can act on. Package deploymentstest has an in-memory fake for tests.
+// The deploy engine talks to a Recorder. GitHub is the real one, on
+// go-github: it paces writes for GitHub's secondary rate limit
+// (golang.org/x/time/rate), retries rate limits, server and network errors
+// within a bounded time (go-retryablehttp, waiting as GitHub asks), and
+// turns GitHub's refusals into errors a user can act on. Package
+// deploymentstest has an in-memory fake for tests, and package record turns
+// the deploy engine's events into deployments and statuses. GitHub's limits
+// on what is written (description and environment name lengths, URLs) are
+// in limits.go, for every package that prepares a deployment.
 package deployments
 
 import "context"

@@ -1,6 +1,8 @@
 // Package record records each instance's deployment in GitHub while the
 // deploy engine runs: it is a deploy.Observer that creates a deployment when
 // an instance is planned and adds statuses as the instance progresses.
+// Which status each of the engine's states calls for is decided in one
+// place, tracker.next (status.go).
 //
 // GitHub never holds up or breaks a deployment. Observe only queues the
 // event; one goroutine per instance sends the instance's statuses in order,
