@@ -28,6 +28,11 @@ type retrying struct {
 	maxWait     time.Duration
 }
 
+var (
+	_ http.RoundTripper = (*retrying)(nil)
+	_ http.RoundTripper = paced{}
+)
+
 func (t *retrying) RoundTrip(req *http.Request) (*http.Response, error) {
 	a, ok := req.Context().Value(attemptsKey{}).(*attempts)
 	if !ok {
