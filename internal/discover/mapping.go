@@ -264,18 +264,17 @@ func dropDuplicates(instances []Instance) ([]Instance, []Warning) {
 }
 
 // Clashes returns an error naming every discovered instance whose name is
-// also the name of an instance of hive.nix, and that instance; nil when
-// there is none. hiveInstances are the names of hive.nix's instances.
-func Clashes(discovered []Instance, hiveInstances []string) error {
-	hive := map[string]bool{}
-	for _, n := range hiveInstances {
-		hive[n] = true
-	}
+// already taken in hive.nix, and what takes it; nil when there is none.
+// taken maps each name of hive.nix's instances and sshHosts entries to its
+// attribute path ("instances.web-1", "sshHosts.bastion"): a discovered
+// instance named like an sshHosts entry would get two Host blocks, and ssh
+// would read the first.
+func Clashes(discovered []Instance, taken map[string]string) error {
 	var errs []error
 	for _, i := range discovered {
-		if hive[i.Name] {
-			errs = append(errs, fmt.Errorf("discover.%s: machine %q is named %q like instances.%s in hive.nix; rename one of them",
-				i.Source, i.MachineID, i.Name, i.Name))
+		if where, ok := taken[i.Name]; ok {
+			errs = append(errs, fmt.Errorf("discover.%s: machine %q is named %q like %s in hive.nix; rename one of them",
+				i.Source, i.MachineID, i.Name, where))
 		}
 	}
 	return errors.Join(errs...)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -54,8 +55,11 @@ func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
 }
 
 // Load evaluates hiveArg (a deployment directory or hive file) with the
-// expressions in exprDir and returns the validated inventory.
-func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inventory, error) {
+// expressions in exprDir, merges the machines its discover sources find
+// with readers (see Merge), and returns the validated inventory. Discovered
+// instances pass the same checks as hive.nix's, and their ssh options are
+// judged with everyone else's.
+func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, readers discover.Readers) (*Inventory, error) {
 	file, dir, err := ResolveHive(hiveArg)
 	if err != nil {
 		return nil, err
@@ -70,6 +74,9 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inve
 	}
 	inv, err := Decode(out, file)
 	if err != nil {
+		return nil, err
+	}
+	if err := inv.Merge(ctx, readers); err != nil {
 		return nil, err
 	}
 	if err := inv.Validate(); err != nil {
