@@ -66,7 +66,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
 	e := &engine.Engine{
-		Stages:    stages(req, runner, inv, ssh, work, log),
+		Stages:    stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
 		Goal:      req.Goal,
 		Parallel:  req.Parallel,
 		Observers: append([]engine.Observer{progress(log)}, observers...),
@@ -122,10 +122,10 @@ func WriteWarnings(w io.Writer, inv *inventory.Inventory) {
 }
 
 // stages assembles the real stages, or their dry-run decorator.
-func stages(req Request, r process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared) engine.Stages {
+func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared) engine.Stages {
 	prefixed := func(name string) io.Writer { return log.Prefixed(name + "| ") }
 	b := &build.Nix{Runner: r, Inventory: inv, ExprDir: filepath.Join(work, "hive"), RootDir: filepath.Join(work, "roots"), Log: prefixed}
-	d := &distribute.Nix{Runner: r, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
+	d := &distribute.Nix{Runner: push, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
 	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
 		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,
 	}}
@@ -134,6 +134,21 @@ func stages(req Request, r process.Runner, inv *inventory.Inventory, ssh *sshcon
 		return dryrun.Stages(b, d, h, orDiscard(req.Commands))
 	}
 	return engine.Stages{Builder: b, Distributor: d, Hosts: h}
+}
+
+// pushRunner is the distributor's runner: r, except that it passes the
+// AWS_* variables (which every other command goes without) on to nix when
+// a selected store is an S3 bucket, as nix copy --to s3:// reads its
+// credentials from them.
+func pushRunner(r *process.Exec, inv *inventory.Inventory) process.Runner {
+	for _, s := range inv.Stores {
+		if strings.HasPrefix(s.URL, "s3://") {
+			keep := *r
+			keep.Keep = append(slices.Clone(r.Keep), process.AWSPrefix)
+			return &keep
+		}
+	}
+	return r
 }
 
 // progress prints one line per state change.
