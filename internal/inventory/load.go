@@ -103,7 +103,8 @@ func (inv *Inventory) renderSSHConfig(ctx context.Context, r process.Runner, dir
 	return nil
 }
 
-// prefixEach puts "file: " before each of the joined errors.
+// prefixEach puts "file: " before each of the joined errors, however
+// deeply they are joined.
 func prefixEach(file string, err error) error {
 	j, ok := err.(interface{ Unwrap() []error })
 	if !ok {
@@ -111,7 +112,7 @@ func prefixEach(file string, err error) error {
 	}
 	var errs []error
 	for _, e := range j.Unwrap() {
-		errs = append(errs, fmt.Errorf("%s: %w", file, e))
+		errs = append(errs, prefixEach(file, e))
 	}
 	return errors.Join(errs...)
 }
