@@ -83,8 +83,11 @@ func (s Summary) leftOut(b *strings.Builder) {
 	if len(s.Warnings) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n**%d machines found by `discover` were left out** and not deployed:\n\n<pre>%s</pre>\n",
-		len(s.Warnings), html.EscapeString(strings.Join(s.Warnings, "\n")))
+	what := fmt.Sprintf("%d machines found by `discover` were", len(s.Warnings))
+	if len(s.Warnings) == 1 {
+		what = "1 machine found by `discover` was"
+	}
+	fmt.Fprintf(b, "\n**%s left out** and not deployed:\n\n<pre>%s</pre>\n", what, html.EscapeString(strings.Join(s.Warnings, "\n")))
 }
 
 // deployment is the table's link to an instance's deployment history.
