@@ -17,6 +17,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/keyfile"
 	"github.com/nix-hive/nix-hive/internal/selector"
@@ -213,8 +214,8 @@ func parseRun(a *githubactions.Action) (*Workflow, error) {
 		errs = append(errs, fmt.Errorf("GITHUB_SHA %q is not a commit id; nix-hive action runs in GitHub Actions, which sets it", gh.SHA))
 	}
 	for name, u := range map[string]string{"GITHUB_SERVER_URL": run.ServerURL, "GITHUB_API_URL": run.APIURL} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", name, u))
+		if err := deployments.CheckURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("%s %w", name, err))
 		}
 	}
 	return run, errors.Join(errs...)

@@ -20,6 +20,10 @@ func (r *run) instance(ctx context.Context, name string) {
 		r.finish(ctx, name, state, "", err)
 	}
 
+	if ctx.Err() != nil {
+		r.finish(ctx, name, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+		return
+	}
 	step(Building, inst.System)
 	path, err := r.builds[inst.System]()
 	if err != nil {
