@@ -64,7 +64,6 @@ func (s *Server) parseDescribe(form url.Values) (map[int]*filter, []string, *api
 			return nil, nil, invalid("The filter '%s' is invalid", f.name)
 		}
 	}
-
 	return filters, ids, nil
 }
 
