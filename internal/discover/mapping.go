@@ -124,120 +124,98 @@ func Map(src Source, machines []Machine, systems, stores map[string]bool) ([]Ins
 
 // mapOne maps one machine, or says why it cannot be deployed.
 func mapOne(src Source, m Machine, systems, stores map[string]bool) (Instance, *Warning) {
-	in, p := mapMachine(src, m, systems, stores)
-	if p != nil {
-		return Instance{}, &Warning{Source: src.Name, Machine: m.ID, Address: m.Address, Field: p.field, Message: p.message}
+	warn := func(field, format string, args ...any) (Instance, *Warning) {
+		return Instance{}, &Warning{Source: src.Name, Machine: m.ID, Address: m.Address, Field: field,
+			Message: fmt.Sprintf(format, args...)}
 	}
-	return in, nil
-}
-
-// problem is why a machine is left out: the field and what is wrong.
-type problem struct{ field, message string }
-
-func bad(field, format string, args ...any) *problem {
-	return &problem{field: field, message: fmt.Sprintf(format, args...)}
-}
-
-// mapMachine maps one machine from its tags and addresses.
-func mapMachine(src Source, m Machine, systems, stores map[string]bool) (Instance, *problem) {
 	if m.ID == "" || len(m.ID) > 1024 || hasControl(m.ID) {
-		return Instance{}, bad("id", "the machine id is empty, too long or holds control characters")
+		return warn("id", "the machine id is empty, too long or holds control characters")
 	}
-	in := Instance{Source: src.Name, MachineID: m.ID, Environment: DefaultEnvironment}
-	var p *problem
-	if in.Name, p = machineName(src, m); p != nil {
-		return Instance{}, p
-	}
-	if in.System, in.Store, p = placement(src, m, systems, stores); p != nil {
-		return Instance{}, p
-	}
-	if in.Tags, p = machineTags(src, m); p != nil {
-		return Instance{}, p
-	}
-	if in.Environment, in.URL, p = labels(src, m); p != nil {
-		return Instance{}, p
-	}
-	address := chooseAddress(src.Address, m)
-	if address == "" {
-		return Instance{}, bad("address", "the machine has no %s address", addressKind(src.Address))
-	}
-	if !ValidAddress(address) {
-		return Instance{}, bad("address", "%q is not an IP address or a DNS name", address)
-	}
-	in.SSH = make(map[string]string, len(src.SSH)+1)
-	maps.Copy(in.SSH, src.SSH)
-	in.SSH["HostName"] = address
-	return in, nil
-}
 
-// machineName is the instance's name: the name tag, else the machine's
-// own name, else its id.
-func machineName(src Source, m Machine) (string, *problem) {
-	name, from := m.ID, "the machine id"
+	name, nameFrom := m.ID, "the machine id"
 	if v, ok := m.Tags[src.NameTag]; ok && v != "" {
-		name, from = v, "tag "+src.NameTag
+		name, nameFrom = v, "tag "+src.NameTag
 	} else if m.Name != "" {
-		name, from = m.Name, "the machine's name"
+		name, nameFrom = m.Name, "the machine's name"
 	}
 	if !ValidName(name) {
-		return "", bad(from, "%q is not an instance name: it must match [A-Za-z0-9][A-Za-z0-9._-]*", name)
+		return warn(nameFrom, "%q is not an instance name: it must match [A-Za-z0-9][A-Za-z0-9._-]*", name)
 	}
-	return name, nil
-}
 
-// placement is the machine's system and store, which must be the hive's.
-func placement(src Source, m Machine, systems, stores map[string]bool) (system, store string, p *problem) {
 	systemTag := "tag " + src.TagPrefix + "system"
 	system, ok := m.Tags[src.TagPrefix+"system"]
 	switch {
 	case !ok || system == "":
-		return "", "", bad(systemTag, "missing; tag the machine with the name of one of the hive's systems (%s)", names(systems))
+		return warn(systemTag, "missing; tag the machine with the name of one of the hive's systems (%s)", names(systems))
 	case !ValidName(system) || !systems[system]:
-		return "", "", bad(systemTag, "%q is not a system of the hive (%s)", system, names(systems))
+		return warn(systemTag, "%q is not a system of the hive (%s)", system, names(systems))
 	}
-	store = m.Tags[src.TagPrefix+"store"]
+
+	inst, field, msg := optionalTags(src, m, stores)
+	if msg != "" {
+		return warn(field, "%s", msg)
+	}
+
+	address := chooseAddress(src.Address, m)
+	if address == "" {
+		return warn("address", "the machine has no %s address", addressKind(src.Address))
+	}
+	if !ValidAddress(address) {
+		return warn("address", "%q is not an IP address or a DNS name", address)
+	}
+
+	inst.SSH = make(map[string]string, len(src.SSH)+1)
+	maps.Copy(inst.SSH, src.SSH)
+	inst.SSH["HostName"] = address
+	inst.Name, inst.System, inst.Source, inst.MachineID = name, system, src.Name, m.ID
+	return inst, nil
+}
+
+// optionalTags reads the machine's store, tags, environment and url tags
+// into an instance, or names the tag that fails its check and why.
+func optionalTags(src Source, m Machine, stores map[string]bool) (inst Instance, field, msg string) {
+	tag := func(key string) (string, bool) {
+		v, ok := m.Tags[src.TagPrefix+key]
+		return v, ok
+	}
+	bad := func(key, format string, args ...any) (Instance, string, string) {
+		return Instance{}, "tag " + src.TagPrefix + key, fmt.Sprintf(format, args...)
+	}
+
+	store, _ := tag("store")
 	if store != "" && (!ValidName(store) || !stores[store]) {
-		return "", "", bad("tag "+src.TagPrefix+"store", "%q is not a store of the hive (%s)", store, names(stores))
+		return bad("store", "%q is not a store of the hive (%s)", store, names(stores))
 	}
-	return system, store, nil
-}
 
-// machineTags are the comma-separated tags of the <prefix>tags tag.
-func machineTags(src Source, m Machine) ([]string, *problem) {
 	tags := []string{}
-	v, ok := m.Tags[src.TagPrefix+"tags"]
-	if !ok {
-		return tags, nil
-	}
-	for t := range strings.SplitSeq(v, ",") {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
-		}
-		if !ValidName(t) {
-			return nil, bad("tag "+src.TagPrefix+"tags", "%q is not a tag: each comma-separated tag must match [A-Za-z0-9][A-Za-z0-9._-]*", t)
-		}
-		if !slices.Contains(tags, t) {
-			tags = append(tags, t)
+	if v, ok := tag("tags"); ok {
+		for t := range strings.SplitSeq(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "" {
+				continue
+			}
+			if !ValidName(t) {
+				return bad("tags", "%q is not a tag: each comma-separated tag must match [A-Za-z0-9][A-Za-z0-9._-]*", t)
+			}
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
 		}
 	}
-	return tags, nil
-}
 
-// labels are the machine's GitHub environment and URL.
-func labels(src Source, m Machine) (environment, url string, p *problem) {
-	environment = DefaultEnvironment
-	if v, ok := m.Tags[src.TagPrefix+"environment"]; ok {
+	environment := DefaultEnvironment
+	if v, ok := tag("environment"); ok {
 		if !ValidEnvironment(v) {
-			return "", "", bad("tag "+src.TagPrefix+"environment", "%q is not an environment name: 1 to 255 characters without control characters", v)
+			return bad("environment", "%q is not an environment name: 1 to 255 characters without control characters", v)
 		}
 		environment = v
 	}
-	url = m.Tags[src.TagPrefix+"url"]
+
+	url, _ := tag("url")
 	if url != "" && !ValidURL(url) {
-		return "", "", bad("tag "+src.TagPrefix+"url", "%q is not an http(s) URL with a host", url)
+		return bad("url", "%q is not an http(s) URL with a host", url)
 	}
-	return environment, url, nil
+	return Instance{Store: store, Tags: tags, Environment: environment, URL: url}, "", ""
 }
 
 // chooseAddress picks the machine's address of the source's kind.
@@ -300,18 +278,17 @@ func dropDuplicates(instances []Instance) ([]Instance, []Warning) {
 }
 
 // Clashes returns an error naming every discovered instance whose name is
-// also the name of an instance of hive.nix, and that instance; nil when
-// there is none. hiveInstances are the names of hive.nix's instances.
-func Clashes(discovered []Instance, hiveInstances []string) error {
-	hive := map[string]bool{}
-	for _, n := range hiveInstances {
-		hive[n] = true
-	}
+// already taken in hive.nix, and what takes it; nil when there is none.
+// taken maps each name of hive.nix's instances and sshHosts entries to its
+// attribute path ("instances.web-1", "sshHosts.bastion"): a discovered
+// instance named like an sshHosts entry would get two Host blocks, and ssh
+// would read the first.
+func Clashes(discovered []Instance, taken map[string]string) error {
 	var errs []error
 	for _, i := range discovered {
-		if hive[i.Name] {
-			errs = append(errs, fmt.Errorf("discover.%s: machine %q is named %q like instances.%s in hive.nix; rename one of them",
-				i.Source, i.MachineID, i.Name, i.Name))
+		if where, ok := taken[i.Name]; ok {
+			errs = append(errs, fmt.Errorf("discover.%s: machine %q is named %q like %s in hive.nix; rename one of them",
+				i.Source, i.MachineID, i.Name, where))
 		}
 	}
 	return errors.Join(errs...)

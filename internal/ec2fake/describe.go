@@ -24,34 +24,13 @@ var (
 	instanceParam = regexp.MustCompile(`^InstanceId\.\d+$`)
 )
 
-// describeInstances answers DescribeInstances.
-func (s *Server) describeInstances(form url.Values, requestID string) (*describeResponse, *apiError) {
-	filters, ids, aerr := s.parseDescribe(form)
-	if aerr != nil {
-		return nil, aerr
-	}
-	pageSize, aerr := s.pageSize(form, ids)
-	if aerr != nil {
-		return nil, aerr
-	}
-	var matched []Instance
-	for _, inst := range s.instances {
-		if len(ids) > 0 && !slices.Contains(ids, inst.ID) {
-			continue
-		}
-		if matchesAll(inst, filters) {
-			matched = append(matched, inst)
-		}
-	}
-	return s.page(form, requestID, matched, pageSize)
-}
-
+// invalid is EC2's answer to a bad parameter value.
 func invalid(format string, args ...any) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf(format, args...)}
 }
 
-// parseDescribe reads the request's filters and instance ids; a parameter
-// the fake does not know fails the test.
+// parseDescribe reads DescribeInstances' filters and instance ids from
+// its form, failing the test on a parameter the fake does not know.
 func (s *Server) parseDescribe(form url.Values) (map[int]*filter, []string, *apiError) {
 	filters := map[int]*filter{}
 	var ids []string
@@ -88,29 +67,37 @@ func (s *Server) parseDescribe(form url.Values) (map[int]*filter, []string, *api
 	return filters, ids, nil
 }
 
-// pageSize is how many instances one answer holds, as MaxResults and the
-// fake's options say.
-func (s *Server) pageSize(form url.Values, ids []string) (int, *apiError) {
-	size := len(s.instances)
+// describeInstances answers DescribeInstances.
+func (s *Server) describeInstances(form url.Values, requestID string) (*describeResponse, *apiError) {
+	filters, ids, errResp := s.parseDescribe(form)
+	if errResp != nil {
+		return nil, errResp
+	}
+	pageSize := len(s.instances)
 	if v := form.Get("MaxResults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 5 || n > 1000 {
-			return 0, invalid("Value ( %s ) for parameter maxResults is invalid. Expecting a value greater than 5.", v)
+			return nil, invalid("Value ( %s ) for parameter maxResults is invalid. Expecting a value greater than 5.", v)
 		}
 		if len(ids) > 0 {
-			return 0, invalid("The parameter instancesSet cannot be used with the parameter maxResults")
+			return nil, invalid("The parameter instancesSet cannot be used with the parameter maxResults")
 		}
-		size = n
+		pageSize = n
 	}
 	if s.opts.PageSize > 0 {
-		size = min(size, s.opts.PageSize)
+		pageSize = min(pageSize, s.opts.PageSize)
 	}
-	return size, nil
-}
 
-// page answers one page of matched, continuing from the request's
-// NextToken, and hands out the token of the next page.
-func (s *Server) page(form url.Values, requestID string, matched []Instance, pageSize int) (*describeResponse, *apiError) {
+	var matched []Instance
+	for _, inst := range s.instances {
+		if len(ids) > 0 && !slices.Contains(ids, inst.ID) {
+			continue
+		}
+		if matchesAll(inst, filters) {
+			matched = append(matched, inst)
+		}
+	}
+
 	query := queryKey(form)
 	offset := 0
 	if token := form.Get("NextToken"); token != "" {
