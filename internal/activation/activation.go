@@ -35,10 +35,12 @@ var agentScript string
 // follow: directly when the login is root, through sudo -n otherwise, and
 // not at all (exit exitNotRoot, naming the user) when sudo asks for a
 // password. No value from hive.nix is ever part of it; they arrive as "$@".
+// NIX_HIVE_AGENT_ROOT, which only nix-hive's tests set (sudo drops it),
+// moves the agent under a test directory.
 const install = `if [ "$(id -u)" = 0 ]; then s=; elif sudo -n true 2>/dev/null; then s="sudo -n"; ` +
 	`else cat >/dev/null; printf 'not-root=%s\n' "$(id -un)"; exit 77; fi; ` +
-	`exec $s sh -c 'umask 077; mkdir -p /run/nix-hive && cat >/run/nix-hive/agent.sh.$$ && ` +
-	`mv -f /run/nix-hive/agent.sh.$$ /run/nix-hive/agent.sh && exec sh /run/nix-hive/agent.sh "$@"' nix-hive-agent "$@"`
+	`exec $s sh -c 'umask 077; d=${NIX_HIVE_AGENT_ROOT-}/run/nix-hive; mkdir -p "$d" && ` +
+	`cat >"$d/agent.sh.$$" && mv -f "$d/agent.sh.$$" "$d/agent.sh" && exec sh "$d/agent.sh" "$@"' nix-hive-agent "$@"`
 
 // exitNotRoot is install's exit code when the login is not root and
 // cannot sudo without a password.

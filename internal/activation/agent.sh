@@ -155,7 +155,7 @@ rollback() { # DIR ACTION PROFILE ROLLBACK PREV_GEN NEW_GEN PREV_SYSTEM REASON
 		nix-env -p "$profile" --delete-generations "$new_gen" >>"$dir/log" 2>&1 ||
 			note "$dir" "could not delete the failed generation $new_gen"
 	fi
-	set_status "$dir" rolled-back "rolled back to $(readlink_f "$profile") (running $(readlink_f "$current")): $reason$warn"
+	set_status "$dir" rolled-back "$reason; rolled back to $(readlink_f "$profile") (running $(readlink_f "$current"))$warn"
 }
 
 # await_confirmation waits for nix-hive's confirmation: CONFIRM seconds
