@@ -19,8 +19,8 @@ import (
 type deployFlags struct {
 	target
 	goal, parallel, onFailure string
-	json           bool
-	request        deploy.Request
+	json                      bool
+	request                   deploy.Request
 }
 
 func (f *deployFlags) register(fs *flag.FlagSet) {
