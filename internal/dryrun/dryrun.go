@@ -56,7 +56,7 @@ func (d distributor) Push(ctx context.Context, store, path string) error {
 }
 
 func (d distributor) Copy(ctx context.Context, instance, path string) error {
-	return print(ctx, d.out, d.real.CopyCommand(instance, path))
+	return print(ctx, d.out, d.real.CopyCommands(instance, path)...)
 }
 
 type hosts struct {
