@@ -65,8 +65,9 @@ func (f *fleet) args(extra ...string) []string {
 // report mirrors the --json output.
 type report struct {
 	Instances map[string]struct {
-		System, Path, Store, Result, Error string
-		Seconds                            float64
+		System, Path, Store, Result, Error, Warning string
+		Seconds                                     float64
+		RebootRequired                              bool
 	} `json:"instances"`
 }
 
