@@ -193,6 +193,10 @@ worker() { # ID STOREPATH ACTION PROFILE ROLLBACK CONFIRM ON_FAILURE
 	case $code in
 	0) ;;
 	100)
+		if [ "$set_profile" != yes ]; then
+			set_status "$dir" failed "switch-to-configuration $action exited 100: the new system needs a reboot, and $action does not make it the boot default; nothing was changed (use switch or boot)"
+			return
+		fi
 		: >"$dir/reboot"
 		set_status "$dir" activated "switch-to-configuration $action exited 100: the new system needs a reboot"
 		return ;;

@@ -159,6 +159,9 @@ func TestAgentDecisions(t *testing.T) {
 		{name: "exit 100 needs a reboot and is not rolled back", goal: goal.Switch,
 			setup:   func(h *testHost) { h.write("store/new/exit-code", "100") },
 			current: "old", profile: "new", reboot: true, says: []string{"exited 100"}},
+		{name: "exit 100 under test changes nothing and fails", goal: goal.Test,
+			setup:   func(h *testHost) { h.write("store/new/exit-code", "100") },
+			wantErr: errActivationFailed, current: "old", profile: "old", says: []string{"use switch or boot"}},
 		{name: "exit 4 rolls back by default", goal: goal.Switch,
 			setup:   func(h *testHost) { h.write("store/new/exit-code", "4") },
 			wantErr: engine.ErrRolledBack, current: "old", profile: "old",
@@ -195,7 +198,7 @@ func TestAgentDecisions(t *testing.T) {
 				tt.setup(h)
 			}
 			res, err := h.activate(Options{OnFailure: tt.policy, ConfirmTimeout: 10 * time.Second, Timeout: time.Minute}, tt.goal)
-			if (tt.wantErr == nil) != (err == nil) || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
+			if (tt.wantErr == nil) != (err == nil) || (tt.wantErr != nil && tt.wantErr != errActivationFailed && !errors.Is(err, tt.wantErr)) {
 				t.Fatalf("error %v, want %v\nlog:\n%s", err, tt.wantErr, h.log.String())
 			}
 			if got, want := h.resolve("run/current-system"), h.path(tt.current); got != want {
@@ -289,6 +292,9 @@ func TestAgentSwitchLock(t *testing.T) {
 		})
 	}
 }
+
+// errActivationFailed stands for any error in a test case's wantErr.
+var errActivationFailed = errors.New("any error")
 
 func seconds(d time.Duration) string { return strings.TrimSuffix(d.String(), "s") }
 
