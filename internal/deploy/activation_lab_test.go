@@ -44,7 +44,7 @@ func TestActivationOnLab(t *testing.T) {
 	t.Run("exit 4 rolls back and deletes the failed generation", func(t *testing.T) {
 		defer f.configure("web", "switchExitCode = 4;")()
 		next()
-		before, _ := f.running("web-1")
+		current, profile := f.running("web-1")
 		links := f.generations("web-1")
 		r, err := f.deploy("--on", "web-1")
 		o := r.Instances["web-1"]
@@ -54,8 +54,8 @@ func TestActivationOnLab(t *testing.T) {
 		if !strings.Contains(o.Error, "the following units failed: nix-hive-example.service") || !strings.Contains(o.Error, "rollback output:") {
 			t.Errorf("the error lacks the activation's own output or the rollback's:\n%s", o.Error)
 		}
-		if current, profile := f.running("web-1"); current != before || profile != before {
-			t.Errorf("web-1 runs %s with profile %s, want the previous %s", current, profile, before)
+		if c, p := f.running("web-1"); c != current || p != profile {
+			t.Errorf("web-1 runs %s with profile %s, want the previous %s with profile %s", c, p, current, profile)
 		}
 		if after := f.generations("web-1"); after != links {
 			t.Errorf("generations before %q, after %q: the failed one was not deleted", links, after)
