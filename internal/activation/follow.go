@@ -104,9 +104,9 @@ func (f *follower) release(ctx context.Context, cause error) error {
 	defer cancel()
 	msg := fmt.Sprintf("switch-to-configuration did not finish within %s (--activation-timeout): nix-hive stopped waiting", a.Options.Timeout)
 	if _, err := a.run(ctx, "release", f.id); err != nil {
-		return fmt.Errorf("%s, and could not tell the host (%v); it rolls back unless the activation fails first: %w", msg, firstLine(err.Error()), cause)
+		return fmt.Errorf("%s (%v), and could not tell the host (%v): it rolls back unless nix-hive confirms", msg, firstLine(cause.Error()), firstLine(err.Error()))
 	}
-	return fmt.Errorf("%s; the host keeps the new system if the activation succeeds (its log: /run/nix-hive/%s/log): %w", msg, f.id, cause)
+	return fmt.Errorf("%s; the host keeps the new system if the activation succeeds (its log: /run/nix-hive/%s/log)", msg, f.id)
 }
 
 // outcome turns the agent's final report into the activation's result or
