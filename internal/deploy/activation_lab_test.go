@@ -184,6 +184,37 @@ func TestActivationOnLab(t *testing.T) {
 	})
 }
 
+// TestJumpHostFirstOnLab deploys the eu site's bastion as an instance
+// together with hosts behind it: the bastion is activated and confirmed
+// before any host behind it starts.
+func TestJumpHostFirstOnLab(t *testing.T) {
+	f := newFleet(t)
+	src, err := os.ReadFile(filepath.Join(f.dir, "hive.nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), `    bastion-eu = { HostName = hosts.bastion-eu; User = "root"; };`, "", 1)
+	text = strings.Replace(text, "  instances = {", `  instances = {
+    bastion-eu = { system = "web"; ssh = { HostName = hosts.bastion-eu; User = "root"; }; };`, 1)
+	f.write("hive.nix", text)
+	var stdout, stderr bytes.Buffer
+	err = cli.Run(context.Background(), f.args("--on", "bastion-eu,eu-1,eu-2,web-1"), labfleet.Environ(), &stdout, &stderr)
+	t.Logf("progress:\n%s", stderr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := stderr.String()
+	done := strings.Index(log, "bastion-eu: activated")
+	if done < 0 {
+		t.Fatal("the bastion was not activated")
+	}
+	for _, n := range []string{"eu-1", "eu-2", "web-1"} {
+		if i := strings.Index(log, n+": building"); i < done {
+			t.Errorf("%s started (at %d) before the bastion was activated and confirmed (at %d)", n, i, done)
+		}
+	}
+}
+
 // configure adds attributes to a system's configuration and returns the
 // function that restores it.
 func (f *fleet) configure(system, attrs string) func() {
