@@ -17,6 +17,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/keyfile"
 	"github.com/nix-hive/nix-hive/internal/selector"
@@ -86,7 +87,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		}
 		return def
 	}
-
 	in := &Inputs{
 		Targets:    get("targets", ""),
 		Token:      get("github-token", ""),
@@ -95,6 +95,20 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		SigningKey: get("signing-key", ""),
 		NixConfig:  normalizeLines(get("nix-config", "")),
 	}
+	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.checkCredentials(bad)
+	run, err := parseRun(a)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return in, run, nil
+}
+
+// parseSettings parses the inputs that say what to deploy and how.
+func (in *Inputs) parseSettings(get func(name, def string) string, workspace string, bad func(string, error)) {
 	var err error
 	if in.Goal, err = goal.Parse(get("goal", string(goal.Switch))); err != nil {
 		bad("goal", err)
@@ -116,9 +130,14 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 	if in.Selector, err = selector.Parse(in.Targets); err != nil {
 		bad("targets", err)
 	}
-	if in.Hive, err = hivePath(get("hive", "hive.nix"), a.Getenv("GITHUB_WORKSPACE")); err != nil {
+	if in.Hive, err = hivePath(get("hive", "hive.nix"), workspace); err != nil {
 		bad("hive", err)
 	}
+}
+
+// checkCredentials checks the token, the keys and the nix config against
+// what the settings need; no error quotes a secret.
+func (in *Inputs) checkCredentials(bad func(string, error)) {
 	if in.Record && in.Token == "" {
 		bad("github-token", errors.New("is empty, and recording deployments needs a token with `permissions: deployments: write` "+
 			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: false"))
@@ -142,15 +161,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 	if err := checkNixConfig(in.NixConfig); err != nil {
 		bad("nix-config", err)
 	}
-
-	run, err := parseRun(a)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-	return in, run, nil
 }
 
 // parseBool accepts the YAML 1.2 booleans, as actions/toolkit's
@@ -213,8 +223,8 @@ func parseRun(a *githubactions.Action) (*Workflow, error) {
 		errs = append(errs, fmt.Errorf("GITHUB_SHA %q is not a commit id; nix-hive action runs in GitHub Actions, which sets it", gh.SHA))
 	}
 	for name, u := range map[string]string{"GITHUB_SERVER_URL": run.ServerURL, "GITHUB_API_URL": run.APIURL} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", name, u))
+		if err := deployments.CheckURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("%s %w", name, err))
 		}
 	}
 	return run, errors.Join(errs...)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/nix-hive/nix-hive/internal/action/record"
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/deployments/record"
 	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
@@ -51,7 +51,7 @@ func newRecording(ctx context.Context, gha *githubactions.Action, log io.Writer,
 		fmt.Fprintf(log, "deployment statuses link the run, not the job (grant `permissions: actions: read` for job links): %v\n", err)
 	}
 	fmt.Fprintf(log, "deployment statuses link %s\n", logURL)
-	r.observer = record.New(ctx, record.Config{
+	r.observer = record.New(record.Config{
 		Recorder: gh, Goal: in.Goal, LogURL: logURL, Active: gh,
 		Warn: func(msg string) { gha.Warningf("%s", msg) },
 	})

@@ -8,10 +8,6 @@ import (
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
 
-// maxDescription bounds the deployment description we write, as GitHub
-// bounds a status's.
-const maxDescription = 140
-
 // Requests returns the GitHub deployment of each selected instance: in the
 // environment the template renders, of the run's commit, and a production
 // deployment when the instance's environment is "production". It fails,
@@ -27,27 +23,18 @@ func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []strin
 		case env == "":
 			errs = append(errs, fmt.Errorf("input environment: %q gives instance %s an empty environment name", in.Environment, n))
 			continue
-		case len([]rune(env)) > maxEnvironmentName:
+		case deployments.CheckEnvironmentName(env) != nil:
 			errs = append(errs, fmt.Errorf("input environment: %q gives instance %s an environment name longer than GitHub's %d characters",
-				in.Environment, n, maxEnvironmentName))
+				in.Environment, n, deployments.MaxEnvironmentName))
 			continue
 		}
 		reqs[n] = deployments.Request{
 			Instance: n, System: inst.System, Goal: string(in.Goal),
 			Environment: env, Ref: run.SHA,
-			Description:    clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), maxDescription),
+			Description:    deployments.Clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), deployments.MaxDescription),
 			EnvironmentURL: inst.URL,
 			Production:     inst.Environment == "production",
 		}
 	}
 	return reqs, errors.Join(errs...)
-}
-
-// clip cuts s to n characters, ending in "…" when cut.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -16,9 +16,6 @@ func placeholders() []string {
 	return []string{"instance", "environment", "system"}
 }
 
-// maxEnvironmentName is GitHub's limit on an environment name.
-const maxEnvironmentName = 255
-
 // Template renders the GitHub environment name of an instance from the
 // environment input: {instance}, {environment} (the instance's environment
 // in hive.nix) and {system} are replaced, everything else is kept.

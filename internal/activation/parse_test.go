@@ -3,9 +3,6 @@ package activation
 import (
 	"reflect"
 	"testing"
-	"time"
-
-	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 // TestParseReport checks the parsing of the agent's wait output, recorded
@@ -45,25 +42,5 @@ func TestSplitOutput(t *testing.T) {
 	}
 	if own, back := SplitOutput(lines[:2]); len(own) != 2 || back != nil {
 		t.Errorf("without a rollback: own %q, rollback %q", own, back)
-	}
-}
-
-// TestStartArgs checks the decisions passed to the agent for each goal
-// and policy.
-func TestStartArgs(t *testing.T) {
-	tests := []struct {
-		goal   goal.Goal
-		policy Policy
-		want   []string
-	}{
-		{goal.Switch, "", []string{"start", "id", "/p", "switch", "yes", "running", "30", "rollback"}},
-		{goal.Boot, Keep, []string{"start", "id", "/p", "boot", "yes", "boot", "0", "keep"}},
-		{goal.Test, Rollback, []string{"start", "id", "/p", "test", "no", "running", "30", "rollback"}},
-		{goal.DryActivate, Rollback, []string{"start", "id", "/p", "dry-activate", "no", "none", "0", "rollback"}},
-	}
-	for _, tt := range tests {
-		if got := StartArgs("id", "/p", tt.goal, 30*time.Second, tt.policy); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s, %q: %q, want %q", tt.goal, tt.policy, got, tt.want)
-		}
 	}
 }

@@ -124,84 +124,120 @@ func Map(src Source, machines []Machine, systems, stores map[string]bool) ([]Ins
 
 // mapOne maps one machine, or says why it cannot be deployed.
 func mapOne(src Source, m Machine, systems, stores map[string]bool) (Instance, *Warning) {
-	warn := func(field, format string, args ...any) (Instance, *Warning) {
-		return Instance{}, &Warning{Source: src.Name, Machine: m.ID, Address: m.Address, Field: field,
-			Message: fmt.Sprintf(format, args...)}
+	in, p := mapMachine(src, m, systems, stores)
+	if p != nil {
+		return Instance{}, &Warning{Source: src.Name, Machine: m.ID, Address: m.Address, Field: p.field, Message: p.message}
 	}
-	if m.ID == "" || len(m.ID) > 1024 || hasControl(m.ID) {
-		return warn("id", "the machine id is empty, too long or holds control characters")
-	}
-	tag := func(key string) (string, bool) {
-		v, ok := m.Tags[src.TagPrefix+key]
-		return v, ok
-	}
+	return in, nil
+}
 
-	name, nameFrom := m.ID, "the machine id"
+// problem is why a machine is left out: the field and what is wrong.
+type problem struct{ field, message string }
+
+func bad(field, format string, args ...any) *problem {
+	return &problem{field: field, message: fmt.Sprintf(format, args...)}
+}
+
+// mapMachine maps one machine from its tags and addresses.
+func mapMachine(src Source, m Machine, systems, stores map[string]bool) (Instance, *problem) {
+	if m.ID == "" || len(m.ID) > 1024 || hasControl(m.ID) {
+		return Instance{}, bad("id", "the machine id is empty, too long or holds control characters")
+	}
+	in := Instance{Source: src.Name, MachineID: m.ID, Environment: DefaultEnvironment}
+	var p *problem
+	if in.Name, p = machineName(src, m); p != nil {
+		return Instance{}, p
+	}
+	if in.System, in.Store, p = placement(src, m, systems, stores); p != nil {
+		return Instance{}, p
+	}
+	if in.Tags, p = machineTags(src, m); p != nil {
+		return Instance{}, p
+	}
+	if in.Environment, in.URL, p = labels(src, m); p != nil {
+		return Instance{}, p
+	}
+	address := chooseAddress(src.Address, m)
+	if address == "" {
+		return Instance{}, bad("address", "the machine has no %s address", addressKind(src.Address))
+	}
+	if !ValidAddress(address) {
+		return Instance{}, bad("address", "%q is not an IP address or a DNS name", address)
+	}
+	in.SSH = make(map[string]string, len(src.SSH)+1)
+	maps.Copy(in.SSH, src.SSH)
+	in.SSH["HostName"] = address
+	return in, nil
+}
+
+// machineName is the instance's name: the name tag, else the machine's
+// own name, else its id.
+func machineName(src Source, m Machine) (string, *problem) {
+	name, from := m.ID, "the machine id"
 	if v, ok := m.Tags[src.NameTag]; ok && v != "" {
-		name, nameFrom = v, "tag "+src.NameTag
+		name, from = v, "tag "+src.NameTag
 	} else if m.Name != "" {
-		name, nameFrom = m.Name, "the machine's name"
+		name, from = m.Name, "the machine's name"
 	}
 	if !ValidName(name) {
-		return warn(nameFrom, "%q is not an instance name: it must match [A-Za-z0-9][A-Za-z0-9._-]*", name)
+		return "", bad(from, "%q is not an instance name: it must match [A-Za-z0-9][A-Za-z0-9._-]*", name)
 	}
+	return name, nil
+}
 
+// placement is the machine's system and store, which must be the hive's.
+func placement(src Source, m Machine, systems, stores map[string]bool) (system, store string, p *problem) {
 	systemTag := "tag " + src.TagPrefix + "system"
-	system, ok := tag("system")
+	system, ok := m.Tags[src.TagPrefix+"system"]
 	switch {
 	case !ok || system == "":
-		return warn(systemTag, "missing; tag the machine with the name of one of the hive's systems (%s)", names(systems))
+		return "", "", bad(systemTag, "missing; tag the machine with the name of one of the hive's systems (%s)", names(systems))
 	case !ValidName(system) || !systems[system]:
-		return warn(systemTag, "%q is not a system of the hive (%s)", system, names(systems))
+		return "", "", bad(systemTag, "%q is not a system of the hive (%s)", system, names(systems))
 	}
-
-	store, _ := tag("store")
+	store = m.Tags[src.TagPrefix+"store"]
 	if store != "" && (!ValidName(store) || !stores[store]) {
-		return warn("tag "+src.TagPrefix+"store", "%q is not a store of the hive (%s)", store, names(stores))
+		return "", "", bad("tag "+src.TagPrefix+"store", "%q is not a store of the hive (%s)", store, names(stores))
 	}
+	return system, store, nil
+}
 
+// machineTags are the comma-separated tags of the <prefix>tags tag.
+func machineTags(src Source, m Machine) ([]string, *problem) {
 	tags := []string{}
-	if v, ok := tag("tags"); ok {
-		for t := range strings.SplitSeq(v, ",") {
-			t = strings.TrimSpace(t)
-			if t == "" {
-				continue
-			}
-			if !ValidName(t) {
-				return warn("tag "+src.TagPrefix+"tags", "%q is not a tag: each comma-separated tag must match [A-Za-z0-9][A-Za-z0-9._-]*", t)
-			}
-			if !slices.Contains(tags, t) {
-				tags = append(tags, t)
-			}
+	v, ok := m.Tags[src.TagPrefix+"tags"]
+	if !ok {
+		return tags, nil
+	}
+	for t := range strings.SplitSeq(v, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !ValidName(t) {
+			return nil, bad("tag "+src.TagPrefix+"tags", "%q is not a tag: each comma-separated tag must match [A-Za-z0-9][A-Za-z0-9._-]*", t)
+		}
+		if !slices.Contains(tags, t) {
+			tags = append(tags, t)
 		}
 	}
+	return tags, nil
+}
 
-	environment := DefaultEnvironment
-	if v, ok := tag("environment"); ok {
+// labels are the machine's GitHub environment and URL.
+func labels(src Source, m Machine) (environment, url string, p *problem) {
+	environment = DefaultEnvironment
+	if v, ok := m.Tags[src.TagPrefix+"environment"]; ok {
 		if !ValidEnvironment(v) {
-			return warn("tag "+src.TagPrefix+"environment", "%q is not an environment name: 1 to 255 characters without control characters", v)
+			return "", "", bad("tag "+src.TagPrefix+"environment", "%q is not an environment name: 1 to 255 characters without control characters", v)
 		}
 		environment = v
 	}
-
-	url, _ := tag("url")
+	url = m.Tags[src.TagPrefix+"url"]
 	if url != "" && !ValidURL(url) {
-		return warn("tag "+src.TagPrefix+"url", "%q is not an http(s) URL with a host", url)
+		return "", "", bad("tag "+src.TagPrefix+"url", "%q is not an http(s) URL with a host", url)
 	}
-
-	address := chooseAddress(src.Address, m)
-	if address == "" {
-		return warn("address", "the machine has no %s address", addressKind(src.Address))
-	}
-	if !ValidAddress(address) {
-		return warn("address", "%q is not an IP address or a DNS name", address)
-	}
-
-	ssh := make(map[string]string, len(src.SSH)+1)
-	maps.Copy(ssh, src.SSH)
-	ssh["HostName"] = address
-	return Instance{Name: name, System: system, Store: store, Tags: tags, SSH: ssh,
-		Environment: environment, URL: url, Source: src.Name, MachineID: m.ID}, nil
+	return environment, url, nil
 }
 
 // chooseAddress picks the machine's address of the source's kind.

@@ -26,9 +26,33 @@ var (
 
 // describeInstances answers DescribeInstances.
 func (s *Server) describeInstances(form url.Values, requestID string) (*describeResponse, *apiError) {
-	invalid := func(format string, args ...any) *apiError {
-		return &apiError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf(format, args...)}
+	filters, ids, aerr := s.parseDescribe(form)
+	if aerr != nil {
+		return nil, aerr
 	}
+	pageSize, aerr := s.pageSize(form, ids)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var matched []Instance
+	for _, inst := range s.instances {
+		if len(ids) > 0 && !slices.Contains(ids, inst.ID) {
+			continue
+		}
+		if matchesAll(inst, filters) {
+			matched = append(matched, inst)
+		}
+	}
+	return s.page(form, requestID, matched, pageSize)
+}
+
+func invalid(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf(format, args...)}
+}
+
+// parseDescribe reads the request's filters and instance ids; a parameter
+// the fake does not know fails the test.
+func (s *Server) parseDescribe(form url.Values) (map[int]*filter, []string, *apiError) {
 	filters := map[int]*filter{}
 	var ids []string
 	for key, values := range form {
@@ -37,7 +61,7 @@ func (s *Server) describeInstances(form url.Values, requestID string) (*describe
 		case key == "Action" || key == "Version" || key == "MaxResults" || key == "NextToken":
 		case key == "DryRun":
 			if value == "true" {
-				return nil, &apiError{http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."}
+				return nil, nil, &apiError{http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."}
 			}
 		case m != nil:
 			n, _ := strconv.Atoi(m[1])
@@ -53,40 +77,40 @@ func (s *Server) describeInstances(form url.Values, requestID string) (*describe
 			ids = append(ids, value)
 		default:
 			s.t.Errorf("ec2fake: unexpected DescribeInstances parameter %s=%q", key, value)
-			return nil, &apiError{http.StatusBadRequest, "UnknownParameter", "The parameter " + key + " is not recognized"}
+			return nil, nil, &apiError{http.StatusBadRequest, "UnknownParameter", "The parameter " + key + " is not recognized"}
 		}
 	}
 	for _, f := range filters {
 		if !knownFilter(f.name) {
-			return nil, invalid("The filter '%s' is invalid", f.name)
+			return nil, nil, invalid("The filter '%s' is invalid", f.name)
 		}
 	}
+	return filters, ids, nil
+}
 
-	pageSize := len(s.instances)
+// pageSize is how many instances one answer holds, as MaxResults and the
+// fake's options say.
+func (s *Server) pageSize(form url.Values, ids []string) (int, *apiError) {
+	size := len(s.instances)
 	if v := form.Get("MaxResults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 5 || n > 1000 {
-			return nil, invalid("Value ( %s ) for parameter maxResults is invalid. Expecting a value greater than 5.", v)
+			return 0, invalid("Value ( %s ) for parameter maxResults is invalid. Expecting a value greater than 5.", v)
 		}
 		if len(ids) > 0 {
-			return nil, invalid("The parameter instancesSet cannot be used with the parameter maxResults")
+			return 0, invalid("The parameter instancesSet cannot be used with the parameter maxResults")
 		}
-		pageSize = n
+		size = n
 	}
 	if s.opts.PageSize > 0 {
-		pageSize = min(pageSize, s.opts.PageSize)
+		size = min(size, s.opts.PageSize)
 	}
+	return size, nil
+}
 
-	var matched []Instance
-	for _, inst := range s.instances {
-		if len(ids) > 0 && !slices.Contains(ids, inst.ID) {
-			continue
-		}
-		if matchesAll(inst, filters) {
-			matched = append(matched, inst)
-		}
-	}
-
+// page answers one page of matched, continuing from the request's
+// NextToken, and hands out the token of the next page.
+func (s *Server) page(form url.Values, requestID string, matched []Instance, pageSize int) (*describeResponse, *apiError) {
 	query := queryKey(form)
 	offset := 0
 	if token := form.Get("NextToken"); token != "" {

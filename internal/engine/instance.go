@@ -12,14 +12,12 @@ import (
 func (r *run) instance(ctx context.Context, name string) {
 	inst := r.inv.Instances[name]
 	step := func(s State, detail string) { r.emit(ctx, Event{Instance: name, State: s, Detail: detail}) }
-	fail := func(err error) {
-		state := Failed
-		if errors.Is(err, ErrRolledBack) {
-			state = RolledBack
-		}
-		r.finish(ctx, name, state, "", err)
-	}
+	fail := func(err error) { r.fail(ctx, name, err) }
 
+	if ctx.Err() != nil {
+		r.finish(ctx, name, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+		return
+	}
 	step(Building, inst.System)
 	path, err := r.builds[inst.System]()
 	if err != nil {
@@ -69,6 +67,16 @@ func (r *run) instance(ctx context.Context, name string) {
 	}
 	r.emit(ctx, Event{Instance: name, State: Activated, Detail: res.Detail, RebootRequired: res.RebootRequired,
 		Warning: res.Warning, Final: true})
+}
+
+// fail ends the instance with err: rolled back when the host went back to
+// its previous generation, else failed.
+func (r *run) fail(ctx context.Context, name string, err error) {
+	state := Failed
+	if errors.Is(err, ErrRolledBack) {
+		state = RolledBack
+	}
+	r.finish(ctx, name, state, "", err)
 }
 
 // deliver brings the closure onto the instance: through its store, which

@@ -33,6 +33,12 @@ func TestValidate(t *testing.T) {
 			`hive.nix: instances."-x": the name must match`},
 		{"empty environment", func(i *Inventory) { i.Instances["web-1"] = Instance{System: "web"} },
 			`hive.nix: instances.web-1.environment: must be 1 to 255 characters`},
+		{"environment of 255 characters, not bytes", func(i *Inventory) {
+			i.Instances["web-1"] = Instance{System: "web", Environment: strings.Repeat("ü", 255)}
+		}, ""},
+		{"environment of 256 characters", func(i *Inventory) {
+			i.Instances["web-1"] = Instance{System: "web", Environment: strings.Repeat("e", 256)}
+		}, `hive.nix: instances.web-1.environment: must be 1 to 255 characters`},
 		{"bad url", func(i *Inventory) { i.Instances["web-1"] = Instance{System: "web", Environment: "p", URL: "web-1"} },
 			`hive.nix: instances.web-1.url: "web-1" is not an http(s) URL`},
 		{"store without host", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh-ng://", Substituter: "ssh://a"} },

@@ -8,9 +8,6 @@ import (
 	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
-// maxDescription is GitHub's limit on a status description.
-const maxDescription = 140
-
 // tracker follows one instance's events and says which deployment status
 // each calls for. The mapping:
 //
@@ -105,14 +102,5 @@ func errText(e engine.Event) string {
 }
 
 func status(state deployments.State, desc string) deployments.Status {
-	return deployments.Status{State: state, Description: clip(desc)}
-}
-
-// clip cuts s to GitHub's 140 characters, ending in "…" when cut.
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) <= maxDescription {
-		return s
-	}
-	return string(r[:maxDescription-1]) + "…"
+	return deployments.Status{State: state, Description: deployments.Clip(desc, deployments.MaxDescription)}
 }

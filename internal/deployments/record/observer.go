@@ -1,6 +1,8 @@
 // Package record records each instance's deployment in GitHub while the
 // deploy engine runs: it is a engine.Observer that creates a deployment when
 // an instance is planned and adds statuses as the instance progresses.
+// Which status each of the engine's states calls for is decided in one
+// place, tracker.next (status.go).
 //
 // GitHub never holds up or breaks a deployment. Observe only queues the
 // event; one goroutine per instance sends the instance's statuses in order,
@@ -52,10 +54,8 @@ type Config struct {
 // with New, give it the instances' deployments with Plan before the engine
 // runs, and call Close when the engine is done.
 type Observer struct {
-	cfg    Config
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg Config
+	wg  sync.WaitGroup
 
 	stopped atomic.Bool // no permission: record nothing more
 	noPerm  sync.Once
@@ -68,12 +68,9 @@ type Observer struct {
 
 var _ engine.Observer = (*Observer)(nil)
 
-// New returns an Observer. Its requests to GitHub use ctx's values but not
-// its cancellation: an instance skipped because the run was cancelled is
-// still recorded. Close bounds how long they may take.
-func New(ctx context.Context, cfg Config) *Observer {
-	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	return &Observer{cfg: cfg, ctx: octx, cancel: cancel, requests: map[string]deployments.Request{}, workers: map[string]*worker{}}
+// New returns an Observer that records with cfg.
+func New(cfg Config) *Observer {
+	return &Observer{cfg: cfg, requests: map[string]deployments.Request{}, workers: map[string]*worker{}}
 }
 
 // Plan sets the deployment to create for each instance when it is planned.
@@ -85,8 +82,11 @@ func (o *Observer) Plan(reqs map[string]deployments.Request) {
 	}
 }
 
-// Observe queues e for its instance's worker and returns at once.
-func (o *Observer) Observe(_ context.Context, e engine.Event) {
+// Observe queues e for its instance's worker and returns at once. The
+// instance's requests to GitHub use the values of the context of its first
+// event but not its cancellation: an instance skipped because the run was
+// cancelled is still recorded. Close bounds how long they may take.
+func (o *Observer) Observe(ctx context.Context, e engine.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
@@ -98,10 +98,11 @@ func (o *Observer) Observe(_ context.Context, e engine.Event) {
 		if !ok {
 			return // not planned: not recorded
 		}
-		w = &worker{o: o, req: req, tracker: tracker{goal: o.cfg.Goal}, wake: make(chan struct{}, 1)}
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		w = &worker{o: o, req: req, tracker: tracker{goal: o.cfg.Goal}, cancel: cancel, wake: make(chan struct{}, 1)}
 		o.workers[e.Instance] = w
 		o.wg.Add(1)
-		go w.run()
+		go w.run(wctx)
 	}
 	w.push(e)
 }
@@ -125,14 +126,15 @@ func (o *Observer) Close(timeout time.Duration) error {
 		o.wg.Wait()
 		close(done)
 	}()
-	defer o.cancel()
 	select {
 	case <-done:
 		return nil
 	case <-time.After(timeout):
 	}
-	o.cancel()
-	<-done // the workers' requests end with the context
+	for _, w := range workers {
+		w.cancel()
+	}
+	<-done // the workers' requests end with their contexts
 	var open []string
 	for _, w := range workers {
 		if w.id.Load() != 0 && !w.final.Load() {
@@ -161,9 +163,9 @@ func (o *Observer) IDs() map[string]int64 {
 }
 
 // failed reports a request that failed; the first refusal for lack of
-// permission stops all recording.
-func (o *Observer) failed(instance string, err error) {
-	if o.ctx.Err() != nil {
+// permission stops all recording. ctx is the request's.
+func (o *Observer) failed(ctx context.Context, instance string, err error) {
+	if ctx.Err() != nil {
 		return // Close gave up; it reports once
 	}
 	if errors.Is(err, deployments.ErrNoPermission) {
@@ -186,7 +188,8 @@ func (o *Observer) warn(msg string) {
 type worker struct {
 	o       *Observer
 	req     deployments.Request
-	tracker tracker // used by run only
+	tracker tracker            // used by run only
+	cancel  context.CancelFunc // ends the worker's requests, when Close gives up
 	id      atomic.Int64
 	final   atomic.Bool
 
@@ -218,8 +221,8 @@ func (w *worker) signal() {
 }
 
 // take waits for queued events; ok is false once the queue is closed and
-// empty, or the Observer gave up.
-func (w *worker) take() (events []engine.Event, ok bool) {
+// empty, or ctx is done (the Observer gave up).
+func (w *worker) take(ctx context.Context) (events []engine.Event, ok bool) {
 	for {
 		w.mu.Lock()
 		events, w.queue = w.queue, nil
@@ -233,7 +236,7 @@ func (w *worker) take() (events []engine.Event, ok bool) {
 		}
 		select {
 		case <-w.wake:
-		case <-w.o.ctx.Done():
+		case <-ctx.Done():
 			return nil, false
 		}
 	}
@@ -247,11 +250,13 @@ type step struct {
 	final  bool
 }
 
-func (w *worker) run() {
+// run sends the instance's requests with ctx until its queue is closed.
+func (w *worker) run(ctx context.Context) {
 	defer w.o.wg.Done()
+	defer w.cancel()
 	ended := false // a final status was sent (or attempted)
 	for {
-		events, ok := w.take()
+		events, ok := w.take(ctx)
 		if !ok {
 			break
 		}
@@ -267,24 +272,24 @@ func (w *worker) run() {
 		for i, s := range steps {
 			switch {
 			case s.create:
-				w.create(s.path)
+				w.create(ctx, s.path)
 			case s.status.State == deployments.StateInProgress && slices.ContainsFunc(steps[i+1:], func(s step) bool { return !s.create }):
 				// overtaken by a later status of the same batch
 			case !ended:
-				w.set(s.status)
+				w.set(ctx, s.status)
 				if s.final {
 					ended = true
-					w.finish(s.status)
+					w.finish(ctx, s.status)
 				}
 			}
 		}
 	}
-	if !ended && w.o.ctx.Err() == nil {
-		w.set(deployments.Status{State: deployments.StateError, Description: "nix-hive stopped before the instance finished"})
+	if !ended && ctx.Err() == nil {
+		w.set(ctx, deployments.Status{State: deployments.StateError, Description: "nix-hive stopped before the instance finished"})
 	}
 }
 
-func (w *worker) create(path string) {
+func (w *worker) create(ctx context.Context, path string) {
 	if w.o.stopped.Load() || w.id.Load() != 0 {
 		return
 	}
@@ -292,22 +297,22 @@ func (w *worker) create(path string) {
 	if path != "" {
 		req.StorePath = path
 	}
-	id, err := w.o.cfg.Recorder.Create(w.o.ctx, req)
+	id, err := w.o.cfg.Recorder.Create(ctx, req)
 	if err != nil {
-		w.o.failed(w.req.Instance, err)
+		w.o.failed(ctx, w.req.Instance, err)
 		return
 	}
 	w.id.Store(id)
 }
 
-func (w *worker) set(st deployments.Status) {
+func (w *worker) set(ctx context.Context, st deployments.Status) {
 	id := w.id.Load()
 	if w.o.stopped.Load() || id == 0 {
 		return
 	}
 	st.LogURL = w.o.cfg.LogURL
-	if err := w.o.cfg.Recorder.SetStatus(w.o.ctx, id, st); err != nil {
-		w.o.failed(w.req.Instance, err)
+	if err := w.o.cfg.Recorder.SetStatus(ctx, id, st); err != nil {
+		w.o.failed(ctx, w.req.Instance, err)
 		return
 	}
 	if st.State != deployments.StateInProgress && st.State != deployments.StateQueued {
@@ -318,25 +323,25 @@ func (w *worker) set(st deployments.Status) {
 // finish retires the earlier active deployments of a production
 // environment after a success that replaces them, as auto_inactive does
 // elsewhere.
-func (w *worker) finish(st deployments.Status) {
+func (w *worker) finish(ctx context.Context, st deployments.Status) {
 	id := w.id.Load()
 	if !st.AutoInactive || !w.req.Production || w.o.cfg.Active == nil || !w.final.Load() || w.o.stopped.Load() {
 		return
 	}
-	active, err := w.o.cfg.Active.Active(w.o.ctx, w.req.Environment)
+	active, err := w.o.cfg.Active.Active(ctx, w.req.Environment)
 	if err != nil {
-		w.o.failed(w.req.Instance, err)
+		w.o.failed(ctx, w.req.Instance, err)
 		return
 	}
 	for _, prev := range active {
 		if prev >= id {
 			continue
 		}
-		err := w.o.cfg.Recorder.SetStatus(w.o.ctx, prev, deployments.Status{
+		err := w.o.cfg.Recorder.SetStatus(ctx, prev, deployments.Status{
 			State: deployments.StateInactive, Description: fmt.Sprintf("superseded by deployment %d", id), LogURL: w.o.cfg.LogURL,
 		})
 		if err != nil {
-			w.o.failed(w.req.Instance, fmt.Errorf("retire its earlier deployment %d: %w", prev, err))
+			w.o.failed(ctx, w.req.Instance, fmt.Errorf("retire its earlier deployment %d: %w", prev, err))
 		}
 	}
 }

@@ -131,7 +131,7 @@ func event(name string, s engine.State, detail string, err error) engine.Event {
 
 func newObserver(t *testing.T, rec deployments.Recorder, goal goal.Goal, active ActiveLister) (*Observer, *warnings) {
 	w := &warnings{}
-	o := New(t.Context(), Config{Recorder: rec, Goal: goal, LogURL: logURL, Active: active, Warn: w.add})
+	o := New(Config{Recorder: rec, Goal: goal, LogURL: logURL, Active: active, Warn: w.add})
 	o.Plan(requests())
 	return o, w
 }
@@ -412,5 +412,48 @@ func TestObserverEndsUnfinishedDeployments(t *testing.T) {
 	}
 	if len(rec.Deployments()) != 1 {
 		t.Errorf("deployments %+v", rec.Deployments())
+	}
+}
+
+type ctxKey struct{}
+
+// ctxChecker fails a call whose context is done or lost the run's values.
+type ctxChecker struct {
+	*deploymentstest.Recorder
+	t *testing.T
+}
+
+func (c ctxChecker) check(ctx context.Context) {
+	if ctx.Err() != nil || ctx.Value(ctxKey{}) != "run" {
+		c.t.Errorf("a request's context: err %v, value %v", ctx.Err(), ctx.Value(ctxKey{}))
+	}
+}
+
+func (c ctxChecker) Create(ctx context.Context, req deployments.Request) (int64, error) {
+	c.check(ctx)
+	return c.Recorder.Create(ctx, req)
+}
+
+func (c ctxChecker) SetStatus(ctx context.Context, id int64, st deployments.Status) error {
+	c.check(ctx)
+	return c.Recorder.SetStatus(ctx, id, st)
+}
+
+func TestCancelledRunIsStillRecorded(t *testing.T) {
+	rec := ctxChecker{deploymentstest.New(t), t}
+	o, warns := newObserver(t, rec, goal.Switch, nil)
+	ctx, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "run"))
+	cancel()
+	o.Observe(ctx, event("db-1", engine.Planned, "switch", nil))
+	o.Observe(ctx, event("db-1", engine.Skipped, "", context.Canceled))
+	if err := o.Close(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	d, ok := rec.Latest("db-1")
+	if got := d.States(); !ok || !slices.Equal(got, []deployments.State{deployments.StateQueued, deployments.StateError}) {
+		t.Errorf("db-1's statuses %v, want queued, error", got)
+	}
+	if w := warns.all(); len(w) != 0 {
+		t.Errorf("warnings %q", w)
 	}
 }

@@ -98,7 +98,7 @@ func TestTracker(t *testing.T) {
 				if final != (st.State != deployments.StateQueued && st.State != deployments.StateInProgress) {
 					t.Errorf("event %s: final %t for state %s", e.State, final, st.State)
 				}
-				if n := len([]rune(st.Description)); n > maxDescription {
+				if n := len([]rune(st.Description)); n > deployments.MaxDescription {
 					t.Errorf("description of %d characters", n)
 				}
 				mark := ""
@@ -117,7 +117,7 @@ func TestTracker(t *testing.T) {
 func TestDescriptionsFitGitHub(t *testing.T) {
 	tr := tracker{goal: goal.Switch}
 	st, _, _ := tr.next(ev(engine.Failed, "", errors.New(strings.Repeat("é", 500))))
-	if n := len([]rune(st.Description)); n != maxDescription || !strings.HasSuffix(st.Description, "…") {
+	if n := len([]rune(st.Description)); n != deployments.MaxDescription || !strings.HasSuffix(st.Description, "…") {
 		t.Errorf("description of %d characters: %q", n, st.Description)
 	}
 }
