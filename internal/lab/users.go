@@ -22,7 +22,7 @@ const userID = 64123
 // etcFiles are the runner's files under /etc that each host gets its own
 // copy of (bind-mounted in the host's mount namespace), so that User
 // exists on the hosts only and each host says who it is.
-var etcFiles = []string{"passwd", "group", "hosts"}
+func etcFiles() []string { return []string{"passwd", "group", "hosts"} }
 
 // makeHostEtc writes a host's own /etc/passwd, /etc/group and /etc/hosts
 // (the runner's, with User and the host's name added), /etc/sudoers.d (the
@@ -38,7 +38,7 @@ func makeHostEtc(h *Host) error {
 		"group":  fmt.Sprintf("%s:x:%d:\n", User, userID),
 		"hosts":  fmt.Sprintf("127.0.1.1 %s\n", h.Name),
 	}
-	for _, name := range etcFiles {
+	for _, name := range etcFiles() {
 		data, err := os.ReadFile("/etc/" + name)
 		if err != nil {
 			return fmt.Errorf("make the /etc of host %s: %w", h.Name, err)
