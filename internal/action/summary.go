@@ -62,16 +62,24 @@ func (s Summary) Markdown() string {
 	var failed []string
 	for _, n := range s.Report.Names() {
 		o := s.Report.Instances[n]
-		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), o.Result,
+		result := string(o.Result)
+		if o.RebootRequired {
+			result += ", reboot required"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), cell(result),
 			duration(o.Seconds), s.deployment(n))
-		if o.Error != "" {
+		if o.Error != "" || o.Warning != "" {
 			failed = append(failed, n)
 		}
 	}
 	for _, n := range failed {
 		o := s.Report.Instances[n]
+		text := o.Error
+		if text == "" {
+			text = "warning: " + o.Warning
+		}
 		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n<pre>%s</pre>\n</details>\n",
-			html.EscapeString(n), o.Result, html.EscapeString(o.Error))
+			html.EscapeString(n), o.Result, html.EscapeString(text))
 	}
 	s.leftOut(&b)
 	return b.String()

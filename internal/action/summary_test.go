@@ -14,7 +14,7 @@ func TestSummaryMarkdown(t *testing.T) {
 	run := &Workflow{ServerURL: "https://github.com", Owner: "acme", Repo: "fleet", SHA: testSHA,
 		Trigger: Trigger{Event: "push", Actor: "alice", Message: "Use | pipes <b>"}}
 	report := &engine.Report{Instances: map[string]*engine.Outcome{
-		"web-1": {System: "web", Result: engine.Activated, Seconds: 2.54},
+		"web-1": {System: "web", Result: engine.Activated, Seconds: 2.54, RebootRequired: true, Warning: "switch-to-configuration switch exited 4"},
 		"db-1":  {System: "db", Result: engine.RolledBack, Seconds: 75, Error: "activate switch on db-1: <failed>\n  tail"},
 		"eu-1":  {System: "edge", Result: engine.Skipped, Error: "not started: context canceled"},
 	}}
@@ -30,8 +30,9 @@ func TestSummaryMarkdown(t *testing.T) {
 		"| Instance | System | Result | Duration | Deployment |\n| --- | --- | --- | --- | --- |\n",
 		"| db-1 | db | ❌ rolled-back | 1m15s | [staging/db-1](https://github.com/acme/fleet/deployments/staging%2Fdb-1) #13 |\n",
 		"| eu-1 | edge | ⏭️ skipped | 0.0 s | production/eu-1 (not recorded) |\n",
-		"| web-1 | web | ✅ activated | 2.5 s | [production/web-1](https://github.com/acme/fleet/deployments/production%2Fweb-1) #12 |\n",
+		"| web-1 | web | ✅ activated, reboot required | 2.5 s | [production/web-1](https://github.com/acme/fleet/deployments/production%2Fweb-1) #12 |\n",
 		"<details><summary>db-1: rolled-back</summary>\n\n<pre>activate switch on db-1: &lt;failed&gt;\n  tail</pre>\n</details>",
+		"<details><summary>web-1: activated</summary>\n\n<pre>warning: switch-to-configuration switch exited 4</pre>\n</details>",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)

@@ -17,17 +17,18 @@ import (
 func TestStartArgs(t *testing.T) {
 	const path = "/nix/store/p"
 	tests := []struct {
-		goal goal.Goal
-		want string
+		goal   goal.Goal
+		policy Policy
+		want   string
 	}{
-		{goal.Switch, "start ID /nix/store/p switch yes running 30"},
-		{goal.Boot, "start ID /nix/store/p boot yes boot 0"},
-		{goal.Test, "start ID /nix/store/p test no running 30"},
-		{goal.DryActivate, "start ID /nix/store/p dry-activate no none 0"},
+		{goal.Switch, "", "start ID /nix/store/p switch yes running 30 rollback"},
+		{goal.Boot, Keep, "start ID /nix/store/p boot yes boot 0 keep"},
+		{goal.Test, Rollback, "start ID /nix/store/p test no running 30 rollback"},
+		{goal.DryActivate, Rollback, "start ID /nix/store/p dry-activate no none 0 rollback"},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(StartArgs("ID", path, tt.goal, 30*time.Second), " "); got != tt.want {
-			t.Errorf("%s: %q, want %q", tt.goal, got, tt.want)
+		if got := strings.Join(StartArgs("ID", path, tt.goal, 30*time.Second, tt.policy), " "); got != tt.want {
+			t.Errorf("%s, %q: %q, want %q", tt.goal, tt.policy, got, tt.want)
 		}
 	}
 }
@@ -60,7 +61,9 @@ func TestActivateDecisions(t *testing.T) {
 		confirms bool
 	}{
 		{name: "activated after confirmation", waits: []string{"status=running", "status=awaiting-confirmation", "status=awaiting-confirmation", "status=activated"}, confirms: true},
-		{name: "rolled back", waits: []string{"status=rolled-back\nreason=switch-to-configuration switch failed\nlog=boom"}, wantErr: engine.ErrRolledBack, wantText: "boom"},
+		{name: "rolled back", waits: []string{"status=rolled-back\nreason=switch-to-configuration switch failed\nout=boom"}, wantErr: engine.ErrRolledBack, wantText: "boom"},
+		{name: "reboot required", waits: []string{"status=running\nout=activating", "status=activated\nreboot=yes"}},
+		{name: "busy after the start", waits: []string{"status=busy\nreason=another switch-to-configuration took the lock"}, wantErr: ErrBusy},
 		{name: "failed", waits: []string{"status=failed\nreason=could not set the system profile"}, wantText: "activation failed: could not set the system profile"},
 		{name: "unknown status", waits: []string{"status=missing"}, wantText: `the agent reports "missing"`},
 	}
@@ -72,7 +75,7 @@ func TestActivateDecisions(t *testing.T) {
 				remote := c.Args[len(c.Args)-1]
 				switch {
 				case strings.Contains(remote, "nix-hive-agent start "):
-					return "started=" + strings.Trim(strings.Fields(remote)[len(strings.Fields(remote))-6], "'") + "\n", nil
+					return "started=" + strings.Trim(strings.Fields(remote)[len(strings.Fields(remote))-7], "'") + "\n", nil
 				case strings.Contains(remote, "nix-hive-agent wait "):
 					waits++
 					return tt.waits[min(waits, len(tt.waits))-1] + "\n", nil
@@ -85,7 +88,7 @@ func TestActivateDecisions(t *testing.T) {
 			a := agentOn(f)
 			act, err := a.Activate(context.Background(), "/nix/store/p", goal.Switch)
 			if err == nil {
-				err = act.Confirm(context.Background())
+				_, err = act.Confirm(context.Background())
 			}
 			switch {
 			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):

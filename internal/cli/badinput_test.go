@@ -94,6 +94,8 @@ func TestBadInput(t *testing.T) {
 		{name: "parallel zero", args: []string{"--parallel", "0"}, want: `--parallel: "0" is not a whole number of at least 1`},
 		{name: "parallel negative", args: []string{"--parallel", "-3"}, want: `--parallel: "-3" is not a whole number of at least 1`},
 		{name: "parallel not a number", args: []string{"--parallel", "lots"}, want: `--parallel: "lots" is not a whole number of at least 1`},
+		{name: "unknown activation failure policy", args: []string{"--on-activation-failure", "ignore"}, want: `--on-activation-failure: unknown policy "ignore"; use rollback or keep`},
+		{name: "activation timeout zero", args: []string{"--activation-timeout", "0s"}, want: `--activation-timeout must be positive`},
 		{name: "empty ssh key", args: []string{"--ssh-key", emptyKey}, want: `--ssh-key: ` + emptyKey + `: not a usable key: the ssh private key is empty`},
 		{name: "malformed ssh key", args: []string{"--ssh-key", notAKey}, want: `expected an OpenSSH private key`},
 		{name: "public key as ssh key", args: []string{"--ssh-key", sshKey + ".pub"}, want: `this is a public key; give the private key`},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/goal"
@@ -17,9 +18,9 @@ import (
 // deployFlags are the deploy command's flags, as parsed.
 type deployFlags struct {
 	target
-	goal, parallel string
-	json           bool
-	request        deploy.Request
+	goal, parallel, onFailure string
+	json                      bool
+	request                   deploy.Request
 }
 
 func (f *deployFlags) register(fs *flag.FlagSet) {
@@ -34,7 +35,9 @@ func (f *deployFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.AcceptNewHostKeys, "accept-new-host-keys", false, "trust a host key on first use (host keys are checked otherwise)")
 	fs.StringVar(&r.SigningKey, "signing-key", "", "nix secret key file to sign closures with before pushing them to stores")
 	fs.DurationVar(&r.ConfirmTimeout, "confirm-timeout", deploy.DefaultConfirmTimeout, "roll a host back unless nix-hive reaches it again within this time after switch/test (0 turns it off)")
-	fs.DurationVar(&r.LockTimeout, "lock-timeout", deploy.DefaultLockTimeout, "how long to wait for another nix-hive activation on the same host")
+	fs.DurationVar(&r.LockTimeout, "lock-timeout", deploy.DefaultLockTimeout, "how long to wait for another activation on the same host (nix-hive's or any switch-to-configuration's)")
+	fs.DurationVar(&r.ActivationTimeout, "activation-timeout", activation.DefaultTimeout, "how long to wait for switch-to-configuration to finish on a host; past it the host keeps what the activation does")
+	fs.StringVar(&f.onFailure, "on-activation-failure", string(activation.Rollback), "rollback or keep: what a failing switch-to-configuration (exit 2, 4, ...) leads to")
 }
 
 // parseDeploy parses the deploy (or build) command line into a validated
@@ -68,8 +71,11 @@ func parseDeploy(name string, args []string, std IO, fixedGoal goal.Goal) (*depl
 	if err := checkKeys(r); err != nil {
 		return nil, err
 	}
-	if r.ConfirmTimeout < 0 || r.LockTimeout < 0 {
-		return nil, fmt.Errorf("%w: --confirm-timeout and --lock-timeout must not be negative", ErrUsage)
+	if r.ConfirmTimeout < 0 || r.LockTimeout < 0 || r.ActivationTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --confirm-timeout and --lock-timeout must not be negative, --activation-timeout must be positive", ErrUsage)
+	}
+	if r.OnActivationFailure, err = activation.ParsePolicy(f.onFailure); err != nil {
+		return nil, fmt.Errorf("%w: --on-activation-failure: %w", ErrUsage, err)
 	}
 	r.Hive, r.Environ, r.Log, r.Commands = f.hive, std.Environ, std.Stderr, std.Stdout
 	return &f, nil

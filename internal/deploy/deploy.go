@@ -70,6 +70,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 		Goal:      req.Goal,
 		Parallel:  req.Parallel,
 		Observers: append([]engine.Observer{progress(log)}, observers...),
+		Waves:     JumpHostWaves,
 	}
 	return e.Run(ctx, inv)
 }
@@ -128,6 +129,7 @@ func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *
 	d := &distribute.Nix{Runner: push, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
 	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
 		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,
+		Timeout: req.ActivationTimeout, OnFailure: req.OnActivationFailure,
 	}}
 	if req.DryRun {
 		b.RootDir = "" // nothing is built, so nothing needs a root

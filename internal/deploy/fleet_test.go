@@ -72,8 +72,9 @@ func (f *fleet) args(extra ...string) []string {
 // report mirrors the --json output.
 type report struct {
 	Instances map[string]struct {
-		System, Path, Store, Environment, Result, Error string
-		Seconds                                         float64
+		System, Path, Store, Environment, Result, Error, Warning string
+		Seconds                                                  float64
+		RebootRequired                                           bool
 	} `json:"instances"`
 }
 

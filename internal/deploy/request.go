@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/inventory"
@@ -60,8 +61,15 @@ type Request struct {
 	// ConfirmTimeout is how long a host waits for nix-hive to reach it
 	// again after switch or test before it rolls back; zero turns it off.
 	ConfirmTimeout time.Duration
-	// LockTimeout bounds the wait for another activation on a host.
+	// LockTimeout bounds the wait for another activation on a host (by
+	// nix-hive, or any switch-to-configuration holding its lock).
 	LockTimeout time.Duration
+	// ActivationTimeout bounds the wait for switch-to-configuration to
+	// finish on a host; zero means activation.DefaultTimeout.
+	ActivationTimeout time.Duration
+	// OnActivationFailure is what a failing switch-to-configuration leads
+	// to; "" means roll back.
+	OnActivationFailure activation.Policy
 	// Environ is the environment of nix and ssh (secrets are removed by
 	// the process runner).
 	Environ []string

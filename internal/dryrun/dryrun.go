@@ -56,7 +56,7 @@ func (d distributor) Push(ctx context.Context, store, path string) error {
 }
 
 func (d distributor) Copy(ctx context.Context, instance, path string) error {
-	return print(ctx, d.out, d.real.CopyCommand(instance, path))
+	return print(ctx, d.out, d.real.CopyCommands(instance, path)...)
 }
 
 type hosts struct {
@@ -77,7 +77,7 @@ type host struct {
 func (h host) Status(context.Context) (engine.HostStatus, error) { return engine.HostStatus{}, nil }
 
 func (h host) Activate(ctx context.Context, path string, g goal.Goal) (engine.Activation, error) {
-	args := activation.StartArgs("<id>", path, g, h.agent.Options.ConfirmTimeout)
+	args := activation.StartArgs("<id>", path, g, h.agent.Options.ConfirmTimeout, h.agent.Options.OnFailure)
 	return printed{g}, print(ctx, h.out, h.agent.Command(args...))
 }
 
@@ -85,7 +85,7 @@ func (h host) Activate(ctx context.Context, path string, g goal.Goal) (engine.Ac
 // confirmation, and says so in the instance's result.
 type printed struct{ goal goal.Goal }
 
-func (printed) Confirm(context.Context) error { return nil }
-
-// Detail describes the result.
-func (p printed) Detail() string { return string(p.goal) + ", dry run" }
+// Confirm implements engine.Activation: the result says it was a dry run.
+func (p printed) Confirm(context.Context) (engine.ActivationResult, error) {
+	return engine.ActivationResult{Detail: string(p.goal) + ", dry run"}, nil
+}

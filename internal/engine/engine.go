@@ -34,6 +34,13 @@ type Engine struct {
 	BuildParallel int
 	// Observers receive every state change.
 	Observers []Observer
+	// Waves, when set, splits the selected instances into groups that run
+	// one after another: every instance of a wave has its result (activated
+	// and confirmed, or failed) before the next wave starts. Instances it
+	// names that are not selected are ignored; selected instances it does
+	// not name run in a last wave. nil runs every instance in one wave.
+	// Deploy uses it to activate jump hosts before the hosts behind them.
+	Waves func(inv *inventory.Inventory) [][]string
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 }
@@ -60,20 +67,54 @@ func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, er
 	for _, build := range r.builds {
 		builds.Go(func() { _, _ = build() }) // start every build now; instances wait for theirs
 	}
-	var g errgroup.Group
-	g.SetLimit(orDefault(e.Parallel, 10))
-	for _, n := range names {
-		if ctx.Err() != nil {
-			r.finish(ctx, n, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
-			continue
+	for _, wave := range e.waves(inv, names) {
+		var g errgroup.Group
+		g.SetLimit(orDefault(e.Parallel, 10))
+		for _, n := range wave {
+			if ctx.Err() != nil {
+				r.finish(ctx, n, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+				continue
+			}
+			g.Go(func() error {
+				r.instance(ctx, n)
+				return nil
+			})
 		}
-		g.Go(func() error {
-			r.instance(ctx, n)
-			return nil
-		})
+		_ = g.Wait()
 	}
-	_ = g.Wait()
 	return r.report, r.report.err()
+}
+
+// waves splits names (the selected instances, sorted) into the waves they
+// run in: Waves' groups, each instance once, then the rest.
+func (e *Engine) waves(inv *inventory.Inventory, names []string) [][]string {
+	if e.Waves == nil {
+		return [][]string{names}
+	}
+	placed := map[string]bool{}
+	var out [][]string
+	for _, group := range e.Waves(inv) {
+		var wave []string
+		for _, n := range group {
+			if _, ok := inv.Instances[n]; ok && !placed[n] {
+				placed[n] = true
+				wave = append(wave, n)
+			}
+		}
+		if len(wave) > 0 {
+			out = append(out, wave)
+		}
+	}
+	var rest []string
+	for _, n := range names {
+		if !placed[n] {
+			rest = append(rest, n)
+		}
+	}
+	if len(rest) > 0 {
+		out = append(out, rest)
+	}
+	return out
 }
 
 func (e *Engine) now() time.Time {

@@ -24,11 +24,13 @@ type fakeStages struct {
 	running  map[string]HostStatus
 	unreach  map[string]bool
 	badBuild map[string]bool // systems whose build fails
+	reboot   map[string]bool // hosts whose new system needs a reboot
+	order    []string        // instances in the order their activation ended
 }
 
 func newFakeStages(t testing.TB, inv *inventory.Inventory) *fakeStages {
 	return &fakeStages{t: t, inv: inv, counts: map[string]int{}, failing: map[string]bool{},
-		running: map[string]HostStatus{}, unreach: map[string]bool{}, badBuild: map[string]bool{}}
+		running: map[string]HostStatus{}, unreach: map[string]bool{}, badBuild: map[string]bool{}, reboot: map[string]bool{}}
 }
 
 func (f *fakeStages) stages() Stages { return Stages{Builder: f, Distributor: f, Hosts: f} }
@@ -117,10 +119,14 @@ type fakeActivation struct {
 	g    goal.Goal
 }
 
-func (a fakeActivation) Confirm(context.Context) error {
+func (a fakeActivation) Confirm(context.Context) (ActivationResult, error) {
 	a.h.f.count("confirm %s", a.h.name)
 	a.h.f.mu.Lock()
 	defer a.h.f.mu.Unlock()
+	a.h.f.order = append(a.h.f.order, a.h.name)
+	if a.h.f.reboot[a.h.name] {
+		return ActivationResult{RebootRequired: true}, nil
+	}
 	st := a.h.f.running[a.h.name]
 	if a.g.ChangesRunning() {
 		st.Current = a.path
@@ -129,7 +135,7 @@ func (a fakeActivation) Confirm(context.Context) error {
 		st.Profile = a.path
 	}
 	a.h.f.running[a.h.name] = st
-	return nil
+	return ActivationResult{}, nil
 }
 
 // fleetInventory is an inventory of n instances over the given numbers of

@@ -35,7 +35,10 @@ func (r *run) instance(ctx context.Context, name string) {
 	if r.goal.Activates() {
 		status, err := host.Status(ctx)
 		if err != nil {
-			fail(fmt.Errorf("reach %s: %w", name, err))
+			if !errors.Is(err, ErrRefused) {
+				err = fmt.Errorf("reach %s: %w", name, err)
+			}
+			fail(err)
 			return
 		}
 		if r.goal.Unchanged(status.Current, status.Profile, path) {
@@ -57,12 +60,13 @@ func (r *run) instance(ctx context.Context, name string) {
 		return
 	}
 	step(Activating, string(r.goal))
-	detail, err := activate(ctx, host, path, r.goal)
+	res, err := activate(ctx, host, path, r.goal)
 	if err != nil {
 		fail(fmt.Errorf("activate %s on %s: %w", r.goal, name, err))
 		return
 	}
-	r.finish(ctx, name, Activated, detail, nil)
+	r.emit(ctx, Event{Instance: name, State: Activated, Detail: res.Detail, RebootRequired: res.RebootRequired,
+		Warning: res.Warning, Final: true})
 }
 
 // fail ends the instance with err: rolled back when the host went back to
@@ -93,18 +97,19 @@ func (r *run) deliver(ctx context.Context, name, path string, step func(State, s
 }
 
 // activate runs the activation and, when the goal needs it, its
-// confirmation, and describes the outcome: the goal, or what an
-// Activation with a Detail method says.
-func activate(ctx context.Context, host Host, path string, g goal.Goal) (string, error) {
+// confirmation, and returns the outcome (its Detail the goal's name unless
+// the host said more).
+func activate(ctx context.Context, host Host, path string, g goal.Goal) (ActivationResult, error) {
 	a, err := host.Activate(ctx, path, g)
 	if err != nil {
-		return "", err
+		return ActivationResult{}, err
 	}
-	if err := a.Confirm(ctx); err != nil {
-		return "", err
+	res, err := a.Confirm(ctx)
+	if err != nil {
+		return ActivationResult{}, err
 	}
-	if d, ok := a.(interface{ Detail() string }); ok {
-		return d.Detail(), nil
+	if res.Detail == "" {
+		res.Detail = string(g)
 	}
-	return string(g), nil
+	return res, nil
 }

@@ -36,6 +36,12 @@ type Outcome struct {
 	Error string `json:"error,omitempty"`
 	// Seconds is how long the instance took, from planned to its result.
 	Seconds float64 `json:"seconds"`
+	// RebootRequired is set when the instance was activated but its new
+	// system takes full effect only after a reboot.
+	RebootRequired bool `json:"rebootRequired,omitempty"`
+	// Warning is set when the instance was activated with a problem (failed
+	// units kept by --on-activation-failure keep).
+	Warning string `json:"warning,omitempty"`
 
 	start time.Time
 	err   error
@@ -58,6 +64,10 @@ func (r *Report) update(e Event) {
 	if e.Err != nil {
 		o.err = e.Err
 		o.Error = e.Err.Error()
+	}
+	o.RebootRequired = o.RebootRequired || e.RebootRequired
+	if e.Warning != "" {
+		o.Warning = e.Warning
 	}
 }
 
@@ -95,13 +105,14 @@ func (r *Report) err() error {
 }
 
 // WriteTable writes the final table for a person: instance, system,
-// result, seconds and the first line of any error.
+// result, seconds and the first line of any error (or of what a
+// successful instance needs: a reboot, a look at its warning).
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INSTANCE\tSYSTEM\tRESULT\tSECONDS\tERROR")
 	for _, n := range r.Names() {
 		o := r.Instances[n]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", n, o.System, o.Result, o.Seconds, firstLine(o.Error))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", n, o.System, o.Result, o.Seconds, firstLine(o.note()))
 	}
 	return tw.Flush()
 }
@@ -115,4 +126,20 @@ func (r *Report) Errors(w io.Writer) {
 			fmt.Fprintf(w, "\n%s (%s):\n  %s\n", n, o.Result, strings.ReplaceAll(o.Error, "\n", "\n  "))
 		}
 	}
+}
+
+// note is the table's last column: the error, else a reboot that is
+// required and any warning.
+func (o *Outcome) note() string {
+	if o.Error != "" {
+		return o.Error
+	}
+	var notes []string
+	if o.RebootRequired {
+		notes = append(notes, "reboot required")
+	}
+	if o.Warning != "" {
+		notes = append(notes, "warning: "+o.Warning)
+	}
+	return strings.Join(notes, "; ")
 }

@@ -46,11 +46,26 @@ type HostStatus struct {
 	Profile string
 }
 
+// ActivationResult is what a successful activation left on the host.
+type ActivationResult struct {
+	// Detail describes the outcome for a person; "" means the goal's name.
+	Detail string
+	// RebootRequired is set when the new system takes full effect only
+	// after a reboot: switch-to-configuration said so (exit 100, the
+	// running system is unchanged), or the new kernel, initrd or kernel
+	// modules differ from the booted system's.
+	RebootRequired bool
+	// Warning is set when the activation counts as a success with a
+	// problem worth a look (failed units kept by policy, say).
+	Warning string
+}
+
 // Activation is an activation that ran and may still await confirmation.
 type Activation interface {
 	// Confirm confirms the new system over a fresh connection, when the
-	// goal needs it, and waits until the host reports the final outcome.
-	Confirm(ctx context.Context) error
+	// goal needs it, waits until the host reports the final outcome and
+	// returns it.
+	Confirm(ctx context.Context) (ActivationResult, error)
 }
 
 // Host is one instance as the engine acts on it.
@@ -74,6 +89,11 @@ type Stages struct {
 	Distributor Distributor
 	Hosts       Hosts
 }
+
+// ErrRefused is wrapped by a Host's error when the host was reached but
+// will not let nix-hive act on it (a login that is not root and cannot
+// sudo): the engine reports the error as it is, not as "reach".
+var ErrRefused = errors.New("the host refuses")
 
 // ErrRolledBack is wrapped by a Host's error when a failed or unconfirmed
 // activation was undone and the host runs its previous generation.

@@ -58,6 +58,11 @@ type Event struct {
 	// Final is set on the instance's last event of the run; its State is
 	// then the instance's result.
 	Final bool
+	// RebootRequired is set on an Activated event when the new system
+	// takes full effect only after a reboot.
+	RebootRequired bool
+	// Warning is set on an Activated event that succeeded with a problem.
+	Warning string
 }
 
 // String renders the event as one line of terminal output.
@@ -66,6 +71,12 @@ func (e Event) String() string {
 	fmt.Fprintf(&b, "%s: %s", e.Instance, e.State)
 	if e.Detail != "" {
 		fmt.Fprintf(&b, " (%s)", e.Detail)
+	}
+	if e.RebootRequired {
+		b.WriteString(" [reboot required]")
+	}
+	if e.Warning != "" {
+		fmt.Fprintf(&b, " warning: %s", e.Warning)
 	}
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", firstLine(e.Err.Error()))

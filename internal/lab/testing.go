@@ -19,7 +19,7 @@ import (
 // requiredTools are the programs a lab runs, directly or inside a host.
 func requiredTools() []string {
 	return []string{
-		"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store",
+		"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store", "sudo", "flock",
 	}
 }
 
