@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -35,6 +36,16 @@ type PlannedInstance struct {
 	// evaluate or its host could not be reached. It fails at once.
 	Err error
 }
+
+// ErrUnreachable is wrapped by the error of an instance whose host could
+// not be asked what it runs.
+var ErrUnreachable = errors.New("the host could not be reached")
+
+// unreachable is a status error that also unwraps to ErrUnreachable.
+type unreachable struct{ err error }
+
+func (u unreachable) Error() string   { return u.err.Error() }
+func (u unreachable) Unwrap() []error { return []error{ErrUnreachable, u.err} }
 
 // Changed returns the names of the changed instances, sorted.
 func (p *Plan) Changed() []string {
@@ -76,7 +87,7 @@ func (r *run) plan(ctx context.Context, names []string) *Plan {
 			status, err := r.engine.Stages.Hosts.Host(n).Status(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
-				pi.Err = fmt.Errorf("reach %s: %w", n, err)
+				pi.Err = fmt.Errorf("reach %s: %w", n, unreachable{err})
 			case err == nil:
 				pi.Changed = !r.goal.Unchanged(status.Current, status.Profile, pi.Path)
 			}
