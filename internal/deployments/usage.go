@@ -1,10 +1,14 @@
 package deployments
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // defaultWritesPerHour is GitHub's secondary limit on content-creating
@@ -98,3 +102,24 @@ func (p *pacer) budget() Budget {
 // knows: its writes of the last hour and the primary rate limit GitHub
 // reported on its latest answer.
 func (g *GitHub) Budget() Budget { return g.pacer.budget() }
+
+// Refresh asks GitHub for the primary rate limit's budget (GET /rate_limit,
+// which GitHub does not count against it), for when no answer has told it
+// yet.
+func (g *GitHub) Refresh(ctx context.Context) error {
+	var limits *github.RateLimits
+	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
+		var err error
+		limits, _, err = c.RateLimit.Get(ctx)
+		return err
+	}})
+	if err != nil {
+		return fmt.Errorf("read GitHub's rate limits: %w", err)
+	}
+	if core := limits.GetCore(); core != nil {
+		g.pacer.mu.Lock()
+		g.pacer.remaining, g.pacer.limit, g.pacer.reset = core.Remaining, core.Limit, core.Reset.Time
+		g.pacer.mu.Unlock()
+	}
+	return nil
+}

@@ -69,6 +69,9 @@ func (s *Server) admit(r *http.Request) *Fault {
 	if !now.Before(s.reset) {
 		s.remaining, s.reset = s.limits.Primary, now.Add(time.Hour)
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/rate_limit" {
+		return nil // not counted, as GitHub documents
+	}
 	if s.remaining <= 0 {
 		f := PrimaryRateLimit(http.StatusForbidden, s.reset.Sub(now))
 		return &f
@@ -124,4 +127,13 @@ func (s *Server) count(writes bool) int {
 		}
 	}
 	return n
+}
+
+// rateLimit answers GET /rate_limit with the core resource's budget.
+func (s *Server) rateLimit(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	s.mu.Lock()
+	core := map[string]any{"limit": s.limits.Primary, "remaining": s.remaining, "used": s.limits.Primary - s.remaining,
+		"reset": s.rateState.reset.Unix(), "resource": "core"}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, map[string]any{"resources": map[string]any{"core": core}, "rate": core})
 }

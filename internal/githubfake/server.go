@@ -34,6 +34,9 @@ const (
 	GetStatus        = "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
 	ListJobs         = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
 	ListAttemptJobs  = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+	// RateLimit reports the rate limits; GitHub does not count it against
+	// them.
+	RateLimit = "GET /rate_limit"
 )
 
 // Defaults of a new Server.

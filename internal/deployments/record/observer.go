@@ -45,8 +45,10 @@ type Finder interface {
 }
 
 // Limits tells what GitHub still allows; *deployments.GitHub is one.
+// Refresh asks GitHub, for when no answer has told it yet.
 type Limits interface {
 	Budget() deployments.Budget
+	Refresh(ctx context.Context) error
 }
 
 // Config configures an Observer.
@@ -86,10 +88,12 @@ type Observer struct {
 	cfg Config
 	wg  sync.WaitGroup
 
-	stopped atomic.Bool  // no permission: record nothing more
-	noPerm  sync.Once    //
-	owed    atomic.Int64 // final statuses owed by created deployments
-	noRoom  sync.Once    // the write budget ran out
+	stopped atomic.Bool // no permission: record nothing more
+	noPerm  sync.Once
+	noRoom  sync.Once // the write budget ran out
+
+	budgetMu sync.Mutex
+	owed     int // writes reserved: creations under way, final statuses owed
 
 	mu       sync.Mutex
 	requests map[string]deployments.Request // by instance
@@ -245,15 +249,31 @@ func (o *Observer) failed(ctx context.Context, name string, err error) {
 	o.warn(fmt.Sprintf("%s: could not record its deployment in GitHub, it is deployed regardless: %v", name, err))
 }
 
-// afford reports whether n more writes leave room for the final statuses
-// that created deployments still owe.
-func (o *Observer) afford(n int) bool {
+// afford reports whether n more writes leave room for the writes already
+// reserved, and reserves keep of them (so that concurrent deployments do
+// not all take the last room). Release them with release.
+func (o *Observer) afford(n, keep int) bool {
 	if o.cfg.Limits == nil {
 		return true
 	}
+	o.budgetMu.Lock()
+	defer o.budgetMu.Unlock()
 	b := o.cfg.Limits.Budget()
-	owed := int(o.owed.Load())
-	return b.Writes-owed >= n && (b.Requests < 0 || b.Requests-owed >= n)
+	if b.Writes-o.owed < n || (b.Requests >= 0 && b.Requests-o.owed < n) {
+		return false
+	}
+	o.owed += keep
+	return true
+}
+
+// release gives back n reserved writes.
+func (o *Observer) release(n int) {
+	if o.cfg.Limits == nil {
+		return
+	}
+	o.budgetMu.Lock()
+	defer o.budgetMu.Unlock()
+	o.owed -= n
 }
 
 func (o *Observer) warn(msg string) {

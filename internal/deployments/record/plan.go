@@ -63,6 +63,11 @@ func (o *Observer) Decision() Decision {
 // unchanged instances run (bounded reads), decides what to record within
 // GitHub's budget, says so in the log, and starts a worker per deployment.
 func (o *Observer) ObservePlan(ctx context.Context, p *engine.Plan) {
+	if o.cfg.Limits != nil && o.cfg.Limits.Budget().Requests < 0 {
+		if err := o.cfg.Limits.Refresh(ctx); err != nil {
+			o.log(fmt.Sprintf("GitHub's rate limit is not known: %v", err))
+		}
+	}
 	o.mu.Lock()
 	var recorded, unchanged []string
 	for _, n := range slices.Sorted(maps.Keys(p.Instances)) {

@@ -68,6 +68,8 @@ func (f fakeLimits) Budget() deployments.Budget {
 	return deployments.Budget{Writes: f.writes - made, Requests: -1}
 }
 
+func (f fakeLimits) Refresh(context.Context) error { return nil }
+
 // fakeFinder finds what it is given, and fails on an unexpected call.
 type fakeFinder struct {
 	t     *testing.T

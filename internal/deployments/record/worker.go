@@ -132,7 +132,7 @@ func (w *worker) send(ctx context.Context, steps []step) {
 			w.create(ctx, s.path)
 		case w.final.Load() || w.ended:
 		case s.status.State == deployments.StateInProgress &&
-			(slices.ContainsFunc(steps[i+1:], func(s step) bool { return !s.create }) || !w.o.afford(1)):
+			(slices.ContainsFunc(steps[i+1:], func(s step) bool { return !s.create }) || !w.o.afford(1, 0)):
 			// overtaken by a later status of the same batch, or no room left
 		default:
 			w.set(ctx, s.status)
@@ -150,7 +150,8 @@ func (w *worker) create(ctx context.Context, path string) {
 	if w.o.stopped.Load() || w.id.Load() != 0 || w.ended {
 		return
 	}
-	if !w.o.afford(2) {
+	if !w.o.afford(2, 2) { // the creation and the final status
+
 		w.ended = true
 		w.o.noRoom.Do(func() {
 			w.o.warn("GitHub's write budget is used up: later deployments are not recorded; the hosts are deployed regardless")
@@ -163,11 +164,12 @@ func (w *worker) create(ctx context.Context, path string) {
 	}
 	id, err := w.o.cfg.Recorder.Create(ctx, req)
 	if err != nil {
+		w.o.release(2)
 		w.lastErr = err
 		w.o.failed(ctx, w.name, err)
 		return
 	}
-	w.o.owed.Add(1)
+	w.o.release(1) // the creation is counted now; the final status stays owed
 	w.id.Store(id)
 }
 
@@ -184,7 +186,7 @@ func (w *worker) set(ctx context.Context, st deployments.Status) {
 		return
 	}
 	if st.State != deployments.StateInProgress && st.State != deployments.StateQueued && !w.final.Swap(true) {
-		w.o.owed.Add(-1)
+		w.o.release(1)
 	}
 }
 
@@ -203,7 +205,7 @@ func (w *worker) finish(ctx context.Context, st deployments.Status) {
 		return
 	}
 	for _, prev := range active {
-		if prev >= id || !w.o.afford(1) {
+		if prev >= id || !w.o.afford(1, 0) {
 			continue
 		}
 		err := w.o.cfg.Recorder.SetStatus(ctx, prev, deployments.Status{
