@@ -294,8 +294,8 @@ func TestActionOnLab(t *testing.T) {
 		if len(pushIDs) == 0 {
 			t.Skip("the push run failed")
 		}
-		for _, sys := range []string{"web", "db", "edge"} {
-			a.edit("systems/"+sys+".nix", `motd = "`, `motd = "release 2: `)
+		for file, motd := range map[string]string{"web.nix": `motd = "`, "db.nix": `motd = "`, "edge.nix": `motd = builtins`} {
+			a.edit("systems/"+file, motd, strings.Replace(motd, "motd = ", `motd = "release 2: " + `, 1))
 		}
 		before := len(gh.Requests())
 		r := a.run(t, gh, `{}`, map[string]string{"GITHUB_RUN_ID": "4244"})
