@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -54,8 +55,11 @@ func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
 }
 
 // Load evaluates hiveArg (a deployment directory or hive file) with the
-// expressions in exprDir and returns the validated inventory.
-func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inventory, error) {
+// expressions in exprDir, merges the machines its discover sources find
+// with readers (see Merge), and returns the validated inventory. Discovered
+// instances pass the same checks as hive.nix's, and their ssh options are
+// judged with everyone else's.
+func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, readers discover.Readers) (*Inventory, error) {
 	file, dir, err := ResolveHive(hiveArg)
 	if err != nil {
 		return nil, err
@@ -70,6 +74,9 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inve
 	}
 	inv, err := Decode(out, file)
 	if err != nil {
+		return nil, err
+	}
+	if err := inv.Merge(ctx, readers); err != nil {
 		return nil, err
 	}
 	if err := inv.Validate(); err != nil {
@@ -96,7 +103,8 @@ func (inv *Inventory) renderSSHConfig(ctx context.Context, r process.Runner, dir
 	return nil
 }
 
-// prefixEach puts "file: " before each of the joined errors.
+// prefixEach puts "file: " before each of the joined errors, however
+// deeply they are joined.
 func prefixEach(file string, err error) error {
 	j, ok := err.(interface{ Unwrap() []error })
 	if !ok {
@@ -104,7 +112,7 @@ func prefixEach(file string, err error) error {
 	}
 	var errs []error
 	for _, e := range j.Unwrap() {
-		errs = append(errs, fmt.Errorf("%s: %w", file, e))
+		errs = append(errs, prefixEach(file, e))
 	}
 	return errors.Join(errs...)
 }
