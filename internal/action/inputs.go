@@ -18,6 +18,7 @@ import (
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/deployments/record"
 	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/keyfile"
 	"github.com/nix-hive/nix-hive/internal/selector"
@@ -49,9 +50,14 @@ type Inputs struct {
 	// DryRun prints the commands and changes nothing.
 	DryRun bool
 	// Record says whether deployments are recorded in GitHub: the
-	// record-deployments input, and never in a dry run, which deploys
-	// nothing.
+	// record-deployments input is not none, and never in a dry run, which
+	// deploys nothing.
 	Record bool
+	// RecordMode is the record-deployments input: auto (true is an
+	// alias), per-instance, per-environment or none (false).
+	RecordMode record.Mode
+	// RecordUnchanged records a deployment for unchanged instances too.
+	RecordUnchanged bool
 	// NixConfig holds extra nix.conf lines for every nix command.
 	NixConfig string
 }
@@ -119,11 +125,13 @@ func (in *Inputs) parseSettings(get func(name, def string) string, workspace str
 	if in.DryRun, err = parseBool(get("dry-run", "false")); err != nil {
 		bad("dry-run", err)
 	}
-	record, err := parseBool(get("record-deployments", "true"))
-	if err != nil {
+	if in.RecordMode, err = parseRecordMode(get("record-deployments", string(record.Auto))); err != nil {
 		bad("record-deployments", err)
 	}
-	in.Record = record && !in.DryRun
+	if in.RecordUnchanged, err = parseBool(get("record-unchanged", "false")); err != nil {
+		bad("record-unchanged", err)
+	}
+	in.Record = in.RecordMode != record.None && !in.DryRun
 	if in.Environment, err = ParseTemplate(get("environment", DefaultEnvironment)); err != nil {
 		bad("environment", err)
 	}
@@ -140,7 +148,7 @@ func (in *Inputs) parseSettings(get func(name, def string) string, workspace str
 func (in *Inputs) checkCredentials(bad func(string, error)) {
 	if in.Record && in.Token == "" {
 		bad("github-token", errors.New("is empty, and recording deployments needs a token with `permissions: deployments: write` "+
-			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: false"))
+			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: none"))
 	}
 	switch {
 	case in.SSHKey != "":
@@ -173,6 +181,22 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean; use true or false", s)
+}
+
+// parseRecordMode reads the record-deployments input; true and false, its
+// values before the modes existed, are aliases of auto and none.
+func parseRecordMode(s string) (record.Mode, error) {
+	switch m := record.Mode(strings.ToLower(s)); m {
+	case record.Auto, record.PerInstance, record.PerEnvironment, record.None:
+		return m, nil
+	}
+	if b, err := parseBool(s); err == nil {
+		if b {
+			return record.Auto, nil
+		}
+		return record.None, nil
+	}
+	return "", fmt.Errorf("%q is not auto, per-instance, per-environment or none (true and false mean auto and none)", s)
 }
 
 // hivePath resolves the hive input against the workspace and checks that it

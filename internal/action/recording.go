@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -23,13 +24,14 @@ type recording struct {
 	in      *Inputs
 	run     *Workflow
 	summary *Summary
-	// observer records in GitHub; nil when recording is off.
+	// observer records in GitHub, with gh; nil when recording is off.
 	observer *record.Observer
+	gh       *deployments.GitHub
 }
 
 var (
-	_ engine.Observer    = (*recording)(nil)
-	_ deploy.PlanChecker = (*recording)(nil)
+	_ engine.PlanObserver = (*recording)(nil)
+	_ deploy.PlanChecker  = (*recording)(nil)
 )
 
 // newRecording prepares the recording. When deployments are recorded, it
@@ -51,9 +53,13 @@ func newRecording(ctx context.Context, gha *githubactions.Action, log io.Writer,
 		fmt.Fprintf(log, "deployment statuses link the run, not the job (grant `permissions: actions: read` for job links): %v\n", err)
 	}
 	fmt.Fprintf(log, "deployment statuses link %s\n", logURL)
+	r.gh = gh
 	r.observer = record.New(record.Config{
-		Recorder: gh, Goal: in.Goal, LogURL: logURL, Active: gh,
-		Warn: func(msg string) { gha.Warningf("%s", msg) },
+		Recorder: gh, Goal: in.Goal, LogURL: logURL, Active: gh, Finder: gh, Limits: gh,
+		Mode: in.RecordMode, RecordUnchanged: in.RecordUnchanged,
+		Group: func(env string) deployments.Request { return GroupRequest(in, run, env) },
+		Warn:  func(msg string) { gha.Warningf("%s", msg) },
+		Log:   func(msg string) { fmt.Fprintln(log, msg) },
 	})
 	return r, nil
 }
@@ -75,6 +81,13 @@ func (r *recording) CheckPlan(_ context.Context, inv *inventory.Inventory) error
 		r.observer.Plan(reqs)
 	}
 	return nil
+}
+
+// ObservePlan implements engine.PlanObserver.
+func (r *recording) ObservePlan(ctx context.Context, p *engine.Plan) {
+	if r.observer != nil {
+		r.observer.ObservePlan(ctx, p)
+	}
 }
 
 // Observe implements engine.Observer.
@@ -100,7 +113,13 @@ func (r *recording) close(ctx context.Context, gha *githubactions.Action, log io
 		gha.Warningf("%s", err)
 	}
 	r.summary.IDs = r.observer.IDs()
+	r.summary.Links = r.observer.Links()
+	r.summary.Recording = r.observer.Decision().Message
 	for _, n := range slices.Sorted(maps.Keys(r.summary.IDs)) {
-		fmt.Fprintf(log, "%s: deployment %d in %s\n", n, r.summary.IDs[n], r.run.EnvironmentURL(r.summary.Environments[n]))
+		env := r.summary.Links[n].Environment
+		fmt.Fprintf(log, "%s: deployment %d in %s\n", n, r.summary.IDs[n], r.run.EnvironmentURL(env))
 	}
+	b := r.gh.Budget()
+	fmt.Fprintf(log, "GitHub requests: %d writes, %d reads; %d writes left this hour, %d requests left until %s\n",
+		b.WritesMade, b.ReadsMade, b.Writes, b.Requests, b.Reset.UTC().Format(time.RFC3339))
 }

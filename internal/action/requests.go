@@ -9,8 +9,11 @@ import (
 )
 
 // Requests returns the GitHub deployment of each selected instance: in the
-// environment the template renders, of the run's commit, and a production
-// deployment when the instance's environment is "production". It fails,
+// environment the template renders, of the run's commit. It is a
+// production deployment only when that environment is named "production",
+// as GitHub's default has it: auto_inactive retires earlier deployments
+// only in non-production environments, such as the default per-instance
+// ones ("production/web-1"). It fails,
 // naming the environment input, when a name is empty or too long for
 // GitHub.
 func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []string) (map[string]deployments.Request, error) {
@@ -33,8 +36,19 @@ func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []strin
 			Environment: env, Ref: run.SHA,
 			Description:    deployments.Clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), deployments.MaxDescription),
 			EnvironmentURL: inst.URL,
-			Production:     inst.Environment == "production",
+			Production:     env == "production",
 		}
 	}
 	return reqs, errors.Join(errs...)
+}
+
+// GroupRequest returns the deployment of an environment group: every
+// selected instance whose hive.nix environment is env, recorded together in
+// the GitHub environment of that name when recording per environment.
+func GroupRequest(in *Inputs, run *Workflow, env string) deployments.Request {
+	return deployments.Request{
+		Instance: env, Goal: string(in.Goal), Environment: env, Ref: run.SHA,
+		Description: deployments.Clip(fmt.Sprintf("nix-hive %s of environment %s: %s", in.Goal, env, run.Trigger), deployments.MaxDescription),
+		Production:  env == "production",
+	}
 }

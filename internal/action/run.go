@@ -110,7 +110,8 @@ func describeInputs(w io.Writer, in *Inputs, run *Workflow) {
 	}
 	fmt.Fprintf(w, "%s/%s at %s, %s\n", run.Owner, run.Repo, run.SHA, run.Trigger)
 	fmt.Fprintf(w, "hive: %s\ntargets: %s\ngoal: %s\nparallel: %d\ndry-run: %t\n", in.Hive, targets, in.Goal, in.Parallel, in.DryRun)
-	fmt.Fprintf(w, "record deployments: %t, in environments %q\n", in.Record, in.Environment)
+	fmt.Fprintf(w, "record deployments: %s (recording: %t, unchanged instances too: %t), in environments %q\n",
+		in.RecordMode, in.Record, in.RecordUnchanged, in.Environment)
 	fmt.Fprintf(w, "ssh private key: %s; known hosts: %s; signing key: %s; nix config: %d lines\n",
 		given(in.SSHKey), given(in.KnownHosts), given(in.SigningKey), lineCount(in.NixConfig))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/engine"
 )
 
@@ -18,8 +19,15 @@ type Summary struct {
 	Report *engine.Report
 	// Environments are the instances' GitHub environment names.
 	Environments map[string]string
-	// IDs are the deployments recorded in GitHub, by instance.
+	// IDs are the deployments recorded in GitHub by this run, by instance
+	// (a group's deployment for each of its instances).
 	IDs map[string]int64
+	// Links are the deployments the table links, by instance: the ones
+	// this run recorded, and for unchanged instances the ones that put
+	// their paths there, when found.
+	Links map[string]deployments.Found
+	// Recording says what was recorded in GitHub and why.
+	Recording string
 	// Err is the run's error, if any.
 	Err error
 	// Warnings are the machines the hive's discover sources left out,
@@ -47,6 +55,9 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, ": %d of %d instances succeeded", ok, len(names))
 	}
 	b.WriteString(".\n\n")
+	if s.Recording != "" {
+		fmt.Fprintf(&b, "GitHub: %s.\n\n", html.EscapeString(s.Recording))
+	}
 	if s.Inputs.DryRun {
 		b.WriteString("**Dry run:** the log shows the commands; nothing was changed and no deployment was recorded.\n\n")
 	}
@@ -101,14 +112,17 @@ func (s Summary) leftOut(b *strings.Builder) {
 // deployment is the table's link to an instance's deployment history.
 func (s Summary) deployment(name string) string {
 	env := s.Environments[name]
-	id, ok := s.IDs[name]
+	l, ok := s.Links[name]
+	if !ok && s.IDs[name] != 0 { // IDs without Links: a deployment in the instance's environment
+		l, ok = deployments.Found{ID: s.IDs[name], Environment: env}, true
+	}
 	switch {
 	case env == "":
 		return ""
 	case !ok:
 		return cell(env) + " (not recorded)"
 	}
-	return fmt.Sprintf("[%s](%s) #%d", cell(env), s.Workflow.EnvironmentURL(env), id)
+	return fmt.Sprintf("[%s](%s) #%d", cell(l.Environment), s.Workflow.EnvironmentURL(l.Environment), l.ID)
 }
 
 func mark(s engine.State) string {

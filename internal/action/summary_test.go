@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/goal"
 )
@@ -17,16 +18,23 @@ func TestSummaryMarkdown(t *testing.T) {
 		"web-1": {System: "web", Result: engine.Activated, Seconds: 2.54, RebootRequired: true, Warning: "switch-to-configuration switch exited 4"},
 		"db-1":  {System: "db", Result: engine.RolledBack, Seconds: 75, Error: "activate switch on db-1: <failed>\n  tail"},
 		"eu-1":  {System: "edge", Result: engine.Skipped, Error: "not started: context canceled"},
+		"web-2": {System: "web", Result: engine.Unchanged},
 	}}
 	s := Summary{
 		Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Report: report,
 		Environments: map[string]string{"web-1": "production/web-1", "db-1": "staging/db-1", "eu-1": "production/eu-1"},
 		IDs:          map[string]int64{"web-1": 12, "db-1": 13},
+		// web-2 is unchanged: it links the deployment that put its system there.
+		Links:     map[string]deployments.Found{"web-2": {ID: 7, Environment: "production/web-2"}},
+		Recording: "recording a deployment for each changed instance in GitHub: 2 deployments, at most 6 writes",
 	}
+	s.Environments["web-2"] = "production/web-2"
 	md := s.Markdown()
 	for _, want := range []string{
 		"## nix-hive switch\n",
-		"`acme/fleet` at `0123456`, push by alice: Use \\| pipes &lt;b&gt;: 1 of 3 instances succeeded.",
+		"`acme/fleet` at `0123456`, push by alice: Use \\| pipes &lt;b&gt;: 2 of 4 instances succeeded.",
+		"GitHub: recording a deployment for each changed instance in GitHub: 2 deployments, at most 6 writes.\n",
+		"| web-2 | web | ✅ unchanged | 0.0 s | [production/web-2](https://github.com/acme/fleet/deployments/production%2Fweb-2) #7 |\n",
 		"| Instance | System | Result | Duration | Deployment |\n| --- | --- | --- | --- | --- |\n",
 		"| db-1 | db | ❌ rolled-back | 1m15s | [staging/db-1](https://github.com/acme/fleet/deployments/staging%2Fdb-1) #13 |\n",
 		"| eu-1 | edge | ⏭️ skipped | 0.0 s | production/eu-1 (not recorded) |\n",

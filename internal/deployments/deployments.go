@@ -54,11 +54,20 @@ type Request struct {
 	// EnvironmentURL is where the instance can be reached; statuses that
 	// carry no URL of their own show it.
 	EnvironmentURL string
+	// Members, when set, make this the deployment of a group of instances
+	// (all those of one environment): the payload lists each one's system
+	// and store path instead of Instance, System and StorePath.
+	Members []Member
 	// Production is GitHub's production_environment flag. GitHub's
 	// auto_inactive retires earlier deployments only in non-production
 	// environments. Environments are never transient: nix-hive sends no
 	// transient_environment, which GitHub takes as false.
 	Production bool
+}
+
+// Member is one instance of a group deployment.
+type Member struct {
+	Instance, System, StorePath string
 }
 
 // Status is one status update of a deployment.

@@ -41,7 +41,8 @@ func TestNewGitHub(t *testing.T) {
 				t.Errorf("base URL %s, want %s", got, tt.wantURL)
 			}
 			rt := g.httpClient.Transport.(*retrying)
-			if l := rt.pacer.limiter; l.Burst() != 40 || l.Limit() != rate.Every(1500*time.Millisecond) ||
+			// 75 writes a minute, under GitHub's 80: 37 at once, 38 over the minute.
+			if l := rt.pacer.limiter; l.Burst() != 37 || l.Limit() != rate.Every(time.Minute/38) || rt.pacer.perHour != 500 ||
 				rt.maxAttempts != 5 || rt.maxWait != 3*time.Minute || rt.attempt.Timeout != 30*time.Second {
 				t.Errorf("defaults: %d writes at once then %v a second, %d attempts, %s wait, %s timeout",
 					l.Burst(), l.Limit(), rt.maxAttempts, rt.maxWait, rt.attempt.Timeout)

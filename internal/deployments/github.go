@@ -29,9 +29,13 @@ type Config struct {
 	// attempt. Default: a client with a 30 second timeout.
 	HTTPClient *http.Client
 	// MaxWritesPerMinute caps content-creating requests (deployments and
-	// statuses) in any minute, for GitHub's secondary rate limit: half of
-	// them may start at once, the rest spread over the minute. Default 80.
+	// statuses) in any minute, for GitHub's secondary rate limit of 80:
+	// half of them may start at once, the rest spread over the minute.
+	// Default 75, a little under GitHub's limit.
 	MaxWritesPerMinute int
+	// MaxWritesPerHour caps the writes in any hour; a write beyond it is
+	// refused with ErrWriteBudget. Default 500, GitHub's secondary limit.
+	MaxWritesPerHour int
 	// MaxAttempts bounds the attempts of one request. Default 5.
 	MaxAttempts int
 	// MaxRetryWait bounds the total time one request waits between
@@ -46,6 +50,7 @@ type GitHub struct {
 	owner, repo, token string
 	baseURL            *url.URL
 	httpClient         *http.Client // retries around paced attempts
+	pacer              *pacer       // shared by every request: pacing, counts, rate limits
 
 	mu      sync.Mutex
 	created map[int64]Request // what Create was asked, for statuses and messages
@@ -70,10 +75,12 @@ func NewGitHub(cfg Config) (*GitHub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record deployments in GitHub: API URL %q: %w", cfg.APIURL, err)
 	}
+	transport := newTransport(cfg)
 	return &GitHub{
 		owner: cfg.Owner, repo: cfg.Repo, token: cfg.Token,
 		baseURL:    base,
-		httpClient: &http.Client{Transport: newTransport(cfg)},
+		httpClient: &http.Client{Transport: transport},
+		pacer:      transport.pacer,
 		created:    make(map[int64]Request),
 	}, nil
 }
@@ -86,7 +93,8 @@ func newTransport(cfg Config) *retrying {
 		c := *cfg.HTTPClient
 		attempt = &c
 	}
-	p := newPacer(cmp.Or(max(cfg.MaxWritesPerMinute, 0), 80))
+	p := newPacer(cmp.Or(max(cfg.MaxWritesPerMinute, 0), 75))
+	p.perHour = cmp.Or(max(cfg.MaxWritesPerHour, 0), defaultWritesPerHour)
 	attempt.Transport = paced{base: attempt.Transport, pacer: p}
 	return &retrying{
 		attempt:     attempt,
@@ -109,11 +117,31 @@ func (g *GitHub) client() *github.Client {
 }
 
 // payload is the deployment's payload, for whoever reads the deployment.
+// A group deployment's payload lists its instances instead.
 type payload struct {
-	Instance string `json:"instance"`
-	System   string `json:"system"`
-	Path     string `json:"path"`
-	Goal     string `json:"goal"`
+	Instance  string                   `json:"instance,omitempty"`
+	System    string                   `json:"system,omitempty"`
+	Path      string                   `json:"path,omitempty"`
+	Goal      string                   `json:"goal"`
+	Instances map[string]memberPayload `json:"instances,omitempty"`
+}
+
+// memberPayload is one instance in a group deployment's payload.
+type memberPayload struct {
+	System string `json:"system"`
+	Path   string `json:"path"`
+}
+
+// payloadOf is the payload of req.
+func payloadOf(req Request) payload {
+	if len(req.Members) == 0 {
+		return payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal}
+	}
+	p := payload{Goal: req.Goal, Instances: make(map[string]memberPayload, len(req.Members))}
+	for _, m := range req.Members {
+		p.Instances[m.Instance] = memberPayload{System: m.System, Path: m.StorePath}
+	}
+	return p
 }
 
 // Create records a deployment of req.Ref with task "deploy", no auto-merge
@@ -133,7 +161,7 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 		Task:                  github.String("deploy"),
 		AutoMerge:             github.Bool(false),
 		RequiredContexts:      &[]string{},
-		Payload:               payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal},
+		Payload:               payloadOf(req),
 		ProductionEnvironment: github.Bool(req.Production),
 	}
 	if req.Environment != "" {

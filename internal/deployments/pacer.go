@@ -19,17 +19,24 @@ import (
 // (burst at once, then refill a minute). To keep GitHub's "at most N a
 // minute" in every minute, as the limit is counted, N is split between the
 // two: half at once, the other half spread over the minute.
+//
+// It also counts writes against GitHub's hourly limit on them (a write
+// that would pass it is refused with ErrWriteBudget, not sent), and keeps
+// what GitHub's X-RateLimit-* headers last said (see usage.go).
 type pacer struct {
 	limiter *rate.Limiter
+	perHour int
 
 	mu          sync.Mutex
 	pausedUntil time.Time
+	usage
 }
 
 func newPacer(perMinute int) *pacer {
 	burst := max(1, perMinute/2)
 	refill := max(1, perMinute-burst)
-	return &pacer{limiter: rate.NewLimiter(rate.Every(time.Minute/time.Duration(refill)), burst)}
+	return &pacer{limiter: rate.NewLimiter(rate.Every(time.Minute/time.Duration(refill)), burst),
+		perHour: defaultWritesPerHour, usage: usage{remaining: -1}}
 }
 
 // wait blocks until a write may start, or ctx is done.
@@ -44,7 +51,7 @@ func (p *pacer) wait(ctx context.Context) error {
 			return err
 		}
 		if p.paused() <= 0 { // else a pause began while this write waited its turn
-			return nil
+			return p.countWrite()
 		}
 	}
 }
@@ -85,5 +92,9 @@ func (t paced) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return base.RoundTrip(req)
+	resp, err := base.RoundTrip(req)
+	if err == nil {
+		t.pacer.observe(req.Method, resp.Header)
+	}
+	return resp, err
 }

@@ -163,7 +163,8 @@ func retryDelay(err error, attempt int) (delay time.Duration, rateLimited, retry
 			code == http.StatusServiceUnavailable, code == http.StatusGatewayTimeout:
 			return backoff(attempt), false, true
 		}
-	case errors.As(err, &uerr) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &uerr) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, ErrWriteBudget):
 		return backoff(attempt), false, true // the connection failed or timed out
 	}
 	return 0, false, false

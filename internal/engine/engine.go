@@ -49,7 +49,10 @@ type Engine struct {
 var ErrFailed = errors.New("deployment failed")
 
 // Run deploys every instance of inv (an inventory already narrowed to the
-// selection, see inventory.Only) and reports each one's outcome. The error
+// selection, see inventory.Only) and reports each one's outcome. It plans
+// first: every system is evaluated and every host the goal activates is
+// asked what it runs (one status call each); only the systems some changed
+// instance needs are built, pushed and copied. The error
 // wraps ErrFailed when any instance failed, was rolled back or was skipped,
 // and joins their errors.
 func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, error) {
@@ -59,20 +62,18 @@ func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, er
 		r.report.add(n, inv.Instances[n], e.now())
 	}
 	r.evaluate(ctx)
+	plan := r.plan(ctx, names)
 	for _, n := range names {
 		r.emit(ctx, Event{Instance: n, State: Planned, Detail: string(r.goal), Path: r.systems[inv.Instances[n].System].Path})
 	}
 	var builds sync.WaitGroup
 	defer builds.Wait()
-	for _, build := range r.builds {
-		builds.Go(func() { _, _ = build() }) // start every build now; instances wait for theirs
-	}
+	r.startBuilds(plan, &builds)
 	for _, wave := range e.waves(inv, names) {
 		var g errgroup.Group
 		g.SetLimit(orDefault(e.Parallel, 10))
 		for _, n := range wave {
-			if ctx.Err() != nil {
-				r.finish(ctx, n, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
+			if r.settle(ctx, n, plan.Instances[n]) {
 				continue
 			}
 			g.Go(func() error {

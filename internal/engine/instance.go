@@ -31,21 +31,7 @@ func (r *run) instance(ctx context.Context, name string) {
 	}
 	step(Built, path)
 
-	host := r.engine.Stages.Hosts.Host(name)
-	if r.goal.Activates() {
-		status, err := host.Status(ctx)
-		if err != nil {
-			if !errors.Is(err, ErrRefused) {
-				err = fmt.Errorf("reach %s: %w", name, err)
-			}
-			fail(err)
-			return
-		}
-		if r.goal.Unchanged(status.Current, status.Profile, path) {
-			r.finish(ctx, name, Unchanged, "already running "+path, nil)
-			return
-		}
-	}
+	host := r.engine.Stages.Hosts.Host(name) // what it runs was read when planning
 	if err := r.deliver(ctx, name, path, step); err != nil {
 		fail(err)
 		return

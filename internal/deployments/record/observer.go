@@ -1,22 +1,26 @@
-// Package record records each instance's deployment in GitHub while the
-// deploy engine runs: it is a engine.Observer that creates a deployment when
-// an instance is planned and adds statuses as the instance progresses.
-// Which status each of the engine's states calls for is decided in one
-// place, tracker.next (status.go).
+// Package record records deployments in GitHub while the deploy engine
+// runs: it is an engine.PlanObserver. From the plan (known before anything
+// is built) it decides what to record: by default a deployment for each
+// changed instance, none for unchanged ones (their current deployment is
+// looked up instead); or, when that would not fit GitHub's write budget,
+// one deployment per environment group. Each deployment costs at most three
+// writes: create, in_progress, final state. Which status each of the
+// engine's states calls for is decided in one place, tracker.next
+// (status.go); a group's, in groupTracker (group.go).
 //
 // GitHub never holds up or breaks a deployment. Observe only queues the
-// event; one goroutine per instance sends the instance's statuses in order,
-// skipping in-progress statuses already overtaken by later ones when GitHub
-// is slow. A request that fails after the recorder's retries becomes a
-// warning and the deployment goes on; a token without `deployments: write`
-// gives one warning and stops all recording.
+// event; one goroutine per deployment sends its statuses in order, skipping
+// an in_progress already overtaken by the result when GitHub is slow. A
+// request that fails after the recorder's retries becomes a warning and the
+// deployment goes on; a token without `deployments: write` gives one
+// warning and stops all recording. No deployment is left without a final
+// state unless Close gives up waiting.
 package record
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +38,19 @@ type ActiveLister interface {
 	Active(ctx context.Context, environment string) ([]int64, error)
 }
 
+// Finder finds the deployment that put each instance's path there;
+// *deployments.GitHub is one.
+type Finder interface {
+	Find(ctx context.Context, wanted []deployments.Wanted, maxPages int) (map[string]deployments.Found, error)
+}
+
+// Limits tells what GitHub still allows; *deployments.GitHub is one.
+// Refresh asks GitHub, for when no answer has told it yet.
+type Limits interface {
+	Budget() deployments.Budget
+	Refresh(ctx context.Context) error
+}
+
 // Config configures an Observer.
 type Config struct {
 	// Recorder records the deployments. Required.
@@ -42,12 +59,26 @@ type Config struct {
 	Goal goal.Goal
 	// LogURL is the log link every status carries.
 	LogURL string
+	// Mode is how the plan is recorded; "" is Auto.
+	Mode Mode
+	// RecordUnchanged records a deployment for unchanged instances too.
+	RecordUnchanged bool
+	// Group returns the deployment of an environment group (all the
+	// instances whose hive.nix environment is env), without its members;
+	// required for PerEnvironment and Auto.
+	Group func(env string) deployments.Request
 	// Active, if set, finds the earlier active deployments of a production
 	// environment, which the Observer retires itself when a deployment there
 	// succeeds: GitHub's auto_inactive leaves production deployments alone.
 	Active ActiveLister
-	// Warn reports a recording that failed; nil discards it.
-	Warn func(msg string)
+	// Finder, if set, finds the deployments unchanged instances run.
+	Finder Finder
+	// Limits, if set, is GitHub's budget: the plan is fitted to it, and no
+	// deployment is created whose final status would not fit.
+	Limits Limits
+	// Warn reports a recording that failed; Log says what is recorded and
+	// why. nil discards.
+	Warn, Log func(msg string)
 }
 
 // Observer records deployments as the engine reports progress. Create it
@@ -59,21 +90,30 @@ type Observer struct {
 
 	stopped atomic.Bool // no permission: record nothing more
 	noPerm  sync.Once
+	noRoom  sync.Once // the write budget ran out
+
+	budgetMu sync.Mutex
+	owed     int // writes reserved: creations under way, final statuses owed
 
 	mu       sync.Mutex
-	requests map[string]deployments.Request
-	workers  map[string]*worker
+	requests map[string]deployments.Request // by instance
+	planned  bool                           // ObservePlan ran: route is complete
+	route    map[string]*worker             // by instance
+	workers  []*worker
+	found    map[string]deployments.Found // unchanged instances' deployments
+	decision Decision
 	closed   bool
 }
 
-var _ engine.Observer = (*Observer)(nil)
+var _ engine.PlanObserver = (*Observer)(nil)
 
 // New returns an Observer that records with cfg.
 func New(cfg Config) *Observer {
-	return &Observer{cfg: cfg, requests: map[string]deployments.Request{}, workers: map[string]*worker{}}
+	return &Observer{cfg: cfg, requests: map[string]deployments.Request{}, route: map[string]*worker{},
+		found: map[string]deployments.Found{}}
 }
 
-// Plan sets the deployment to create for each instance when it is planned.
+// Plan sets the deployment to create for each instance.
 func (o *Observer) Plan(reqs map[string]deployments.Request) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -82,41 +122,49 @@ func (o *Observer) Plan(reqs map[string]deployments.Request) {
 	}
 }
 
-// Observe queues e for its instance's worker and returns at once. The
-// instance's requests to GitHub use the values of the context of its first
-// event but not its cancellation: an instance skipped because the run was
-// cancelled is still recorded. Close bounds how long they may take.
+// Observe queues e for its deployment's worker and returns at once. The
+// requests to GitHub use the values of the context of the plan (or of the
+// first event) but not its cancellation: an instance skipped because the
+// run was cancelled is still recorded. Close bounds how long they may take.
 func (o *Observer) Observe(ctx context.Context, e engine.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return
 	}
-	w := o.workers[e.Instance]
-	if w == nil {
+	w := o.route[e.Instance]
+	if w == nil && !o.planned { // no plan seen: each planned instance on its own
 		req, ok := o.requests[e.Instance]
 		if !ok {
-			return // not planned: not recorded
+			return
 		}
-		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		w = &worker{o: o, req: req, tracker: tracker{goal: o.cfg.Goal}, cancel: cancel, wake: make(chan struct{}, 1)}
-		o.workers[e.Instance] = w
-		o.wg.Add(1)
-		go w.run(wctx)
+		w = o.start(ctx, e.Instance, req, []string{e.Instance}, &tracker{goal: o.cfg.Goal})
 	}
-	w.push(e)
+	if w != nil {
+		w.push(e)
+	}
 }
 
-// Close stops taking events and waits up to timeout for every instance's
+// start starts the worker of one deployment; o.mu must be held.
+func (o *Observer) start(ctx context.Context, name string, req deployments.Request, members []string, t statusTracker) *worker {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w := &worker{o: o, name: name, req: req, members: members, tracker: t, cancel: cancel, wake: make(chan struct{}, 1)}
+	for _, m := range members {
+		o.route[m] = w
+	}
+	o.workers = append(o.workers, w)
+	o.wg.Add(1)
+	go w.run(wctx)
+	return w
+}
+
+// Close stops taking events and waits up to timeout for every deployment's
 // statuses to be sent. When time runs out it abandons the rest and says
-// which instances' deployments have no final status.
+// which deployments have no final status.
 func (o *Observer) Close(timeout time.Duration) error {
 	o.mu.Lock()
 	o.closed = true
-	workers := make([]*worker, 0, len(o.workers))
-	for _, w := range o.workers {
-		workers = append(workers, w)
-	}
+	workers := append([]*worker(nil), o.workers...)
 	o.mu.Unlock()
 	for _, w := range workers {
 		w.close()
@@ -138,7 +186,7 @@ func (o *Observer) Close(timeout time.Duration) error {
 	var open []string
 	for _, w := range workers {
 		if w.id.Load() != 0 && !w.final.Load() {
-			open = append(open, w.req.Instance)
+			open = append(open, w.name)
 		}
 	}
 	sort.Strings(open)
@@ -148,23 +196,46 @@ func (o *Observer) Close(timeout time.Duration) error {
 	return fmt.Errorf("gave up waiting %s for GitHub: the deployments of %s have no final status", timeout, strings.Join(open, ", "))
 }
 
-// IDs returns the deployment id of each instance whose deployment was
-// created.
+// IDs returns, for each instance whose deployment (its own or its group's)
+// was created, the deployment's id.
 func (o *Observer) IDs() map[string]int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	ids := map[string]int64{}
-	for n, w := range o.workers {
+	for _, w := range o.workers {
 		if id := w.id.Load(); id != 0 {
-			ids[n] = id
+			for _, m := range w.members {
+				ids[m] = id
+			}
 		}
 	}
 	return ids
 }
 
+// Links returns, for each instance, the deployment the summary links: the
+// one this run created for it or its group, else for an unchanged
+// instance the one that put its path there, when found.
+func (o *Observer) Links() map[string]deployments.Found {
+	ids := o.IDs()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	links := map[string]deployments.Found{}
+	for n, f := range o.found {
+		links[n] = f
+	}
+	for _, w := range o.workers {
+		for _, m := range w.members {
+			if id, ok := ids[m]; ok {
+				links[m] = deployments.Found{ID: id, Environment: w.req.Environment}
+			}
+		}
+	}
+	return links
+}
+
 // failed reports a request that failed; the first refusal for lack of
 // permission stops all recording. ctx is the request's.
-func (o *Observer) failed(ctx context.Context, instance string, err error) {
+func (o *Observer) failed(ctx context.Context, name string, err error) {
 	if ctx.Err() != nil {
 		return // Close gave up; it reports once
 	}
@@ -175,7 +246,34 @@ func (o *Observer) failed(ctx context.Context, instance string, err error) {
 		})
 		return
 	}
-	o.warn(fmt.Sprintf("%s: could not record its deployment in GitHub, it is deployed regardless: %v", instance, err))
+	o.warn(fmt.Sprintf("%s: could not record its deployment in GitHub, it is deployed regardless: %v", name, err))
+}
+
+// afford reports whether n more writes leave room for the writes already
+// reserved, and reserves keep of them (so that concurrent deployments do
+// not all take the last room). Release them with release.
+func (o *Observer) afford(n, keep int) bool {
+	if o.cfg.Limits == nil {
+		return true
+	}
+	o.budgetMu.Lock()
+	defer o.budgetMu.Unlock()
+	b := o.cfg.Limits.Budget()
+	if b.Writes-o.owed < n || (b.Requests >= 0 && b.Requests-o.owed < n) {
+		return false
+	}
+	o.owed += keep
+	return true
+}
+
+// release gives back n reserved writes.
+func (o *Observer) release(n int) {
+	if o.cfg.Limits == nil {
+		return
+	}
+	o.budgetMu.Lock()
+	defer o.budgetMu.Unlock()
+	o.owed -= n
 }
 
 func (o *Observer) warn(msg string) {
@@ -184,164 +282,8 @@ func (o *Observer) warn(msg string) {
 	}
 }
 
-// worker sends one instance's deployment and statuses, in order.
-type worker struct {
-	o       *Observer
-	req     deployments.Request
-	tracker tracker            // used by run only
-	cancel  context.CancelFunc // ends the worker's requests, when Close gives up
-	id      atomic.Int64
-	final   atomic.Bool
-
-	mu     sync.Mutex
-	queue  []engine.Event
-	closed bool
-	wake   chan struct{}
-}
-
-func (w *worker) push(e engine.Event) {
-	w.mu.Lock()
-	w.queue = append(w.queue, e)
-	w.mu.Unlock()
-	w.signal()
-}
-
-func (w *worker) close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-	w.signal()
-}
-
-func (w *worker) signal() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take waits for queued events; ok is false once the queue is closed and
-// empty, or ctx is done (the Observer gave up).
-func (w *worker) take(ctx context.Context) (events []engine.Event, ok bool) {
-	for {
-		w.mu.Lock()
-		events, w.queue = w.queue, nil
-		closed := w.closed
-		w.mu.Unlock()
-		if len(events) > 0 {
-			return events, true
-		}
-		if closed {
-			return nil, false
-		}
-		select {
-		case <-w.wake:
-		case <-ctx.Done():
-			return nil, false
-		}
-	}
-}
-
-// step is one request a batch of events calls for.
-type step struct {
-	create bool
-	path   string // the system's store path, for the deployment's payload
-	status deployments.Status
-	final  bool
-}
-
-// run sends the instance's requests with ctx until its queue is closed.
-func (w *worker) run(ctx context.Context) {
-	defer w.o.wg.Done()
-	defer w.cancel()
-	ended := false // a final status was sent (or attempted)
-	for {
-		events, ok := w.take(ctx)
-		if !ok {
-			break
-		}
-		var steps []step
-		for _, e := range events {
-			if e.State == engine.Planned {
-				steps = append(steps, step{create: true, path: e.Path})
-			}
-			if st, ok, final := w.tracker.next(e); ok {
-				steps = append(steps, step{status: st, final: final})
-			}
-		}
-		for i, s := range steps {
-			switch {
-			case s.create:
-				w.create(ctx, s.path)
-			case s.status.State == deployments.StateInProgress && slices.ContainsFunc(steps[i+1:], func(s step) bool { return !s.create }):
-				// overtaken by a later status of the same batch
-			case !ended:
-				w.set(ctx, s.status)
-				if s.final {
-					ended = true
-					w.finish(ctx, s.status)
-				}
-			}
-		}
-	}
-	if !ended && ctx.Err() == nil {
-		w.set(ctx, deployments.Status{State: deployments.StateError, Description: "nix-hive stopped before the instance finished"})
-	}
-}
-
-func (w *worker) create(ctx context.Context, path string) {
-	if w.o.stopped.Load() || w.id.Load() != 0 {
-		return
-	}
-	req := w.req
-	if path != "" {
-		req.StorePath = path
-	}
-	id, err := w.o.cfg.Recorder.Create(ctx, req)
-	if err != nil {
-		w.o.failed(ctx, w.req.Instance, err)
-		return
-	}
-	w.id.Store(id)
-}
-
-func (w *worker) set(ctx context.Context, st deployments.Status) {
-	id := w.id.Load()
-	if w.o.stopped.Load() || id == 0 {
-		return
-	}
-	st.LogURL = w.o.cfg.LogURL
-	if err := w.o.cfg.Recorder.SetStatus(ctx, id, st); err != nil {
-		w.o.failed(ctx, w.req.Instance, err)
-		return
-	}
-	if st.State != deployments.StateInProgress && st.State != deployments.StateQueued {
-		w.final.Store(true)
-	}
-}
-
-// finish retires the earlier active deployments of a production
-// environment after a success that replaces them, as auto_inactive does
-// elsewhere.
-func (w *worker) finish(ctx context.Context, st deployments.Status) {
-	id := w.id.Load()
-	if !st.AutoInactive || !w.req.Production || w.o.cfg.Active == nil || !w.final.Load() || w.o.stopped.Load() {
-		return
-	}
-	active, err := w.o.cfg.Active.Active(ctx, w.req.Environment)
-	if err != nil {
-		w.o.failed(ctx, w.req.Instance, err)
-		return
-	}
-	for _, prev := range active {
-		if prev >= id {
-			continue
-		}
-		err := w.o.cfg.Recorder.SetStatus(ctx, prev, deployments.Status{
-			State: deployments.StateInactive, Description: fmt.Sprintf("superseded by deployment %d", id), LogURL: w.o.cfg.LogURL,
-		})
-		if err != nil {
-			w.o.failed(ctx, w.req.Instance, fmt.Errorf("retire its earlier deployment %d: %w", prev, err))
-		}
+func (o *Observer) log(msg string) {
+	if o.cfg.Log != nil {
+		o.cfg.Log(msg)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -145,15 +146,15 @@ func TestObserverFollowsEachInstance(t *testing.T) {
 		e     engine.Event
 		calls []string
 	}{
-		{event("web-1", engine.Planned, "switch", nil), []string{"create web-1", "status web-1 queued"}},
-		{event("db-1", engine.Planned, "switch", nil), []string{"create db-1", "status db-1 queued"}},
+		{event("web-1", engine.Planned, "switch", nil), []string{"create web-1"}},
+		{event("db-1", engine.Planned, "switch", nil), []string{"create db-1"}},
 		{event("db-1", engine.Building, "db", nil), []string{"status db-1 in_progress"}},
 		{event("web-1", engine.Building, "web", nil), []string{"status web-1 in_progress"}},
 		{event("db-1", engine.Failed, "", errors.New("build system db: boom")), []string{"status db-1 error"}},
 		{event("web-1", engine.Built, path, nil), nil},
-		{event("web-1", engine.Copying, "from the runner", nil), []string{"status web-1 in_progress"}},
+		{event("web-1", engine.Copying, "from the runner", nil), nil}, // one in_progress: later phases go to the log
 		{event("web-1", engine.Copied, "", nil), nil},
-		{event("web-1", engine.Activating, "switch", nil), []string{"status web-1 in_progress"}},
+		{event("web-1", engine.Activating, "switch", nil), nil},
 		{event("web-1", engine.Activated, "switch", nil), []string{"status web-1 success"}},
 	}
 	for _, s := range steps {
@@ -172,10 +173,10 @@ func TestObserverFollowsEachInstance(t *testing.T) {
 	}
 
 	web, _ := rec.Latest("web-1")
-	if web.Request != requests()["web-1"] {
+	if !reflect.DeepEqual(web.Request, requests()["web-1"]) {
 		t.Errorf("web-1 request %+v", web.Request)
 	}
-	wantWeb := []deployments.State{"queued", "in_progress", "in_progress", "in_progress", "success"}
+	wantWeb := []deployments.State{"in_progress", "success"} // with the creation, three writes
 	if !slices.Equal(web.States(), wantWeb) {
 		t.Errorf("web-1 states %v, want %v", web.States(), wantWeb)
 	}
@@ -188,7 +189,7 @@ func TestObserverFollowsEachInstance(t *testing.T) {
 		t.Errorf("final status %+v", last)
 	}
 	db, _ := rec.Latest("db-1")
-	if want := []deployments.State{"queued", "in_progress", "error"}; !slices.Equal(db.States(), want) {
+	if want := []deployments.State{"in_progress", "error"}; !slices.Equal(db.States(), want) {
 		t.Errorf("db-1 states %v, want %v", db.States(), want)
 	}
 	if ids := o.IDs(); ids["web-1"] != web.ID || ids["db-1"] != db.ID || len(ids) != 2 {
@@ -221,7 +222,7 @@ func TestObserverSkipsOvertakenProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := rec.Latest("web-1")
-	if want := []deployments.State{"queued", "success"}; !slices.Equal(d.States(), want) {
+	if want := []deployments.State{"success"}; !slices.Equal(d.States(), want) {
 		t.Errorf("states %v, want %v: progress overtaken by the result is not sent", d.States(), want)
 	}
 }
@@ -230,15 +231,15 @@ func TestObserverWarnsAndGoesOn(t *testing.T) {
 	rec := newRecorder(t)
 	o, warns := newObserver(t, rec, goal.Switch, nil)
 	rec.fail("create db-1", errors.New("record deployment of db-1 in GitHub: gave up after 5 attempts: GitHub answered 502 Bad Gateway"))
-	rec.fail("status web-1 queued", errors.New("set status queued: GitHub answered 500"))
+	rec.fail("status web-1 in_progress", errors.New("set status in_progress: GitHub answered 500"))
 	for _, e := range []engine.Event{
 		event("db-1", engine.Planned, "switch", nil), event("db-1", engine.Building, "db", nil), event("db-1", engine.Failed, "", errors.New("boom")),
-		event("web-1", engine.Planned, "switch", nil), event("web-1", engine.Built, path, nil),
+		event("web-1", engine.Planned, "switch", nil), event("web-1", engine.Building, "web", nil),
 	} {
 		o.Observe(t.Context(), e)
 	}
 	// A status that fails is skipped; the next ones are still sent.
-	for rec.next(t) != "status web-1 queued" {
+	for rec.next(t) != "status web-1 in_progress" {
 	}
 	o.Observe(t.Context(), event("web-1", engine.Unchanged, "already running "+path, nil))
 	if err := o.Close(time.Second); err != nil {
@@ -387,7 +388,6 @@ func TestObserverCloseNamesOpenDeployments(t *testing.T) {
 	o, _ := newObserver(t, rec, goal.Switch, nil)
 	o.Observe(t.Context(), event("web-1", engine.Planned, "switch", nil))
 	rec.next(t)
-	rec.next(t) // queued
 	rec.hold()
 	o.Observe(t.Context(), event("web-1", engine.Building, "web", nil))
 	rec.next(t)
@@ -450,8 +450,8 @@ func TestCancelledRunIsStillRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, ok := rec.Latest("db-1")
-	if got := d.States(); !ok || !slices.Equal(got, []deployments.State{deployments.StateQueued, deployments.StateError}) {
-		t.Errorf("db-1's statuses %v, want queued, error", got)
+	if got := d.States(); !ok || !slices.Equal(got, []deployments.State{deployments.StateError}) {
+		t.Errorf("db-1's statuses %v, want error", got)
 	}
 	if w := warns.all(); len(w) != 0 {
 		t.Errorf("warnings %q", w)

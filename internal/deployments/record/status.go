@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/nix-hive/nix-hive/internal/deployments"
@@ -9,21 +10,24 @@ import (
 )
 
 // tracker follows one instance's events and says which deployment status
-// each calls for. The mapping:
+// each calls for. At most two statuses per deployment, so that with its
+// creation it costs at most three writes:
 //
-//   - planned: queued
-//   - building, pushing, copying, activating: in_progress, naming the phase
+//   - planned: none (the deployment is created then)
+//   - the first of building, pushing, copying, activating: in_progress,
+//     naming the phase; the later phases only go to the log
 //   - activated, unchanged, and built or pushed when that is the goal:
 //     success (auto_inactive only for goals after which the host runs the
 //     new system)
 //   - failed on the host (reaching it, copying, activating) or rolled back:
-//     failure
+//     failure, naming the phase
 //   - failed while nix-hive built or pushed the system, or skipped because
 //     the run was cancelled: error
 type tracker struct {
-	goal goal.Goal
-	last engine.State
-	path string
+	goal    goal.Goal
+	last    engine.State
+	path    string
+	started bool // in_progress was asked for
 }
 
 // next returns the status e calls for (ok false for none) and whether it is
@@ -32,23 +36,21 @@ func (t *tracker) next(e engine.Event) (st deployments.Status, ok, final bool) {
 	prev := t.last
 	t.last = e.State
 	switch e.State {
-	case engine.Planned:
-		return status(deployments.StateQueued, "queued: "+string(t.goal)), true, false
 	case engine.Building:
-		return status(deployments.StateInProgress, "building system "+e.Detail), true, false
+		return t.progress("building system " + e.Detail)
 	case engine.Built:
 		t.path = e.Detail
 		if e.Final { // the build goal ends here
 			return t.success(t.goal.Success(t.path)), true, true
 		}
 	case engine.Storing:
-		return status(deployments.StateInProgress, "pushing to store "+e.Detail), true, false
+		return t.progress("pushing to store " + e.Detail)
 	case engine.Pushed: // the push goal ends with the copy to the instance
 		return t.success(t.goal.Success(t.path)), true, true
 	case engine.Copying:
-		return status(deployments.StateInProgress, "copying the system "+e.Detail), true, false
+		return t.progress("copying the system " + e.Detail)
 	case engine.Activating:
-		return status(deployments.StateInProgress, "activating: "+e.Detail), true, false
+		return t.progress("activating: " + e.Detail)
 	case engine.Activated:
 		return t.success(t.goal.Success(t.path)), true, true
 	case engine.Unchanged:
@@ -58,6 +60,9 @@ func (t *tracker) next(e engine.Event) (st deployments.Status, ok, final bool) {
 	case engine.Skipped:
 		return status(deployments.StateError, "cancelled: "+errText(e)), true, true
 	case engine.Failed:
+		if errors.Is(e.Err, engine.ErrUnreachable) {
+			return status(deployments.StateFailure, "failed to reach the host: "+errText(e)), true, true
+		}
 		switch prev {
 		case engine.Planned, engine.Building, engine.Storing:
 			return status(deployments.StateError, "nix-hive failed "+phase(prev)+": "+errText(e)), true, true
@@ -65,6 +70,15 @@ func (t *tracker) next(e engine.Event) (st deployments.Status, ok, final bool) {
 		return status(deployments.StateFailure, "failed "+phase(prev)+": "+errText(e)), true, true
 	}
 	return deployments.Status{}, false, false
+}
+
+// progress is the one in_progress status, at the first phase.
+func (t *tracker) progress(desc string) (deployments.Status, bool, bool) {
+	if t.started {
+		return deployments.Status{}, false, false
+	}
+	t.started = true
+	return status(deployments.StateInProgress, desc), true, false
 }
 
 // success is a final success. auto_inactive retires the environment's
