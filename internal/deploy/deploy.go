@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/nix-hive/nix-hive/internal/distribute"
 	"github.com/nix-hive/nix-hive/internal/dryrun"
 	"github.com/nix-hive/nix-hive/internal/engine"
-	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/linewriter"
 	"github.com/nix-hive/nix-hive/internal/process"
@@ -31,48 +29,19 @@ import (
 // config, checks every host key, and runs the engine with the observers.
 // The report is nil when the run stopped before any instance was planned.
 func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*engine.Report, error) {
-	work, err := os.MkdirTemp("", "nix-hive-")
-	if err != nil {
-		return nil, fmt.Errorf("make a working directory: %w", err)
-	}
-	defer os.RemoveAll(work)
-	runner := &process.Exec{Environ: req.Environ}
-	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
+	s, err := Open(ctx, req, Checkers(observers)...)
 	if err != nil {
 		return nil, err
 	}
-	WriteWarnings(orDiscard(req.Log), inv)
-	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
-		return nil, fmt.Errorf("no host was touched: %w", err)
-	}
-	for _, o := range observers {
-		if pc, ok := o.(PlanChecker); ok {
-			if err := pc.CheckPlan(ctx, inv); err != nil {
-				return nil, err
-			}
-		}
-	}
-	ssh, err := sshconfig.Write(work, inv.SSHConfig, sshconfig.Options{
-		IdentityFile: absPath(req.SSHKey), KnownHosts: absPath(req.KnownHosts), AcceptNewHostKeys: req.AcceptNewHostKeys,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if req.Goal.NeedsHosts() && !req.DryRun {
-		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
-		if err := checker.Check(ctx, Targets(inv)); err != nil {
-			return nil, fmt.Errorf("no host was touched: %w", err)
-		}
-	}
-	log := linewriter.NewShared(orDiscard(req.Log))
+	defer s.Close()
 	e := &engine.Engine{
-		Stages:    stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
+		Stages:    s.Stages,
 		Goal:      req.Goal,
 		Parallel:  req.Parallel,
-		Observers: append([]engine.Observer{progress(log)}, observers...),
+		Observers: append([]engine.Observer{s.Progress()}, observers...),
 		Waves:     JumpHostWaves,
 	}
-	return e.Run(ctx, inv)
+	return e.Run(ctx, s.Inventory)
 }
 
 // Load evaluates the hive with nix-hive's expressions written into
