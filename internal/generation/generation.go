@@ -157,3 +157,9 @@ func (r *Reader) Valid(ctx context.Context, instance, path string) (bool, error)
 	}
 	return strings.TrimSpace(string(out)) == "valid", nil
 }
+
+// ProfilePath is the system the profile points at; "" when none.
+func (p Profile) ProfilePath() string {
+	g, _ := p.generation(p.Current)
+	return g.Path
+}
