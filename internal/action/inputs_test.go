@@ -20,6 +20,7 @@ func TestParseDefaults(t *testing.T) {
 		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: goal.Switch, Parallel: 10,
 		Record: true, RecordMode: record.Auto, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
 		SSHKey: strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
+		Command: Deploy,
 	}
 	if !reflect.DeepEqual(*in, want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", *in, want)

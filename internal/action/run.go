@@ -53,6 +53,10 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 	if err == nil {
 		defer removeKeys()
 	}
+	if err == nil && (in.Command == Plan || in.Command == Status) {
+		gha.EndGroup()
+		return readOnly(ctx, gha, log, in, run, request(in, keys, environ, log))
+	}
 	var rec *recording
 	if err == nil {
 		rec, err = newRecording(ctx, gha, log, in, run, summary)
@@ -65,7 +69,11 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 	}
 	gha.Group(fmt.Sprintf("nix-hive: %s", in.Goal))
 	observers := append([]engine.Observer{leftOut{gha: gha, summary: summary}}, rec.observers()...)
-	summary.Report, summary.Err = deploy.Deploy(ctx, request(in, keys, environ, log), observers...)
+	if in.Command == Rollback {
+		summary.Report, summary.Err = rollBack(ctx, rec, in, run, request(in, keys, environ, log), observers)
+	} else {
+		summary.Report, summary.Err = deploy.Deploy(ctx, request(in, keys, environ, log), observers...)
+	}
 	gha.EndGroup()
 	rec.close(ctx, gha, log)
 	annotate(gha, summary.Report)

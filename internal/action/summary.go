@@ -43,7 +43,11 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, "## nix-hive\n\nnix-hive did not start:\n\n<pre>%s</pre>\n", html.EscapeString(fmt.Sprint(s.Err)))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.Inputs.Goal)
+	title := string(s.Inputs.Goal)
+	if s.Inputs.Command == Rollback {
+		title = "rollback"
+	}
+	fmt.Fprintf(&b, "## nix-hive %s\n\n", title)
 	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Workflow.Owner, s.Workflow.Repo, short(s.Workflow.SHA), cell(s.Workflow.Trigger.String()))
 	if s.Report != nil {
 		ok, names := 0, s.Report.Names()

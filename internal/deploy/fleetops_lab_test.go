@@ -44,7 +44,7 @@ type planJSON struct {
 		Plan, Running, Target, Error string
 		Diff                         *struct {
 			Changes []struct {
-				Name, Change            string
+				Name, Change             string
 				AddedPaths, RemovedPaths []string
 			}
 		}
