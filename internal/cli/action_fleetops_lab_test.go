@@ -62,6 +62,7 @@ func TestActionPlanStatusRollback(t *testing.T) {
 			if r.err != nil {
 				t.Fatalf("plan: %v\n%s", r.err, r.stdout.String())
 			}
+			t.Logf("step summary:\n%s", r.summary)
 			var p actionPlan
 			if err := json.Unmarshal([]byte(r.outputs["plan"]), &p); err != nil {
 				t.Fatalf("plan output %q: %v", r.outputs["plan"], err)

@@ -146,12 +146,12 @@ func TestCompareUnknownSizes(t *testing.T) {
 func TestWrite(t *testing.T) {
 	d := Diff{Changes: []Change{
 		{Name: "hello", Kind: Upgraded, Before: []string{"2.10"}, After: []string{"2.12"}, SizeDelta: ptr(17472)},
-		{Name: "newtool", Kind: Added, After: []string{""}, SizeDelta: ptr(-2048)},
+		{Name: "newtool", Kind: Added, After: []string{""}, SizeDelta: ptr(-200)},
 		{Name: "etc", Kind: Rebuilt, RemovedPaths: []string{"/nix/store/a-etc"}, AddedPaths: []string{"/nix/store/b-etc"}},
-	}, SizeDelta: ptr(1024)}
+	}, SizeDelta: ptr(3 << 20)}
 	var b bytes.Buffer
 	d.Write(&b, "  ")
-	want := "  hello: 2.10 → 2.12, +17.1 KiB\n  newtool: ∅ → ε, -2.0 KiB\n  etc: rebuilt\n    - /nix/store/a-etc\n    + /nix/store/b-etc\n  closure size: +1.0 KiB\n"
+	want := "  hello: 2.10 → 2.12, +17.1 KiB\n  newtool: ∅ → ε, -200 B\n  etc: rebuilt\n    - /nix/store/a-etc\n    + /nix/store/b-etc\n  closure size: +3.0 MiB\n"
 	if b.String() != want {
 		t.Errorf("Write:\n%s\nwant:\n%s", b.String(), want)
 	}

@@ -177,7 +177,7 @@ func (d Diff) Write(w io.Writer, indent string) {
 			items = append(items, "rebuilt")
 		}
 		if c.SizeDelta != nil && *c.SizeDelta != 0 {
-			items = append(items, fmt.Sprintf("%+.1f KiB", float64(*c.SizeDelta)/1024))
+			items = append(items, Size(*c.SizeDelta))
 		}
 		fmt.Fprintf(w, "%s%s: %s\n", indent, c.Name, strings.Join(items, ", "))
 		for _, p := range c.RemovedPaths {
@@ -188,7 +188,7 @@ func (d Diff) Write(w io.Writer, indent string) {
 		}
 	}
 	if d.SizeDelta != nil {
-		fmt.Fprintf(w, "%sclosure size: %+.1f KiB\n", indent, float64(*d.SizeDelta)/1024)
+		fmt.Fprintf(w, "%sclosure size: %s\n", indent, Size(*d.SizeDelta))
 	}
 }
 
@@ -205,4 +205,17 @@ func versions(vs []string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// Size renders a size delta with its sign: bytes below 1 KiB, else KiB
+// (as diff-closures) or MiB.
+func Size(delta int64) string {
+	abs := max(delta, -delta)
+	switch {
+	case abs < 1024:
+		return fmt.Sprintf("%+d B", delta)
+	case abs < 1024*1024:
+		return fmt.Sprintf("%+.1f KiB", float64(delta)/1024)
+	}
+	return fmt.Sprintf("%+.1f MiB", float64(delta)/(1024*1024))
 }

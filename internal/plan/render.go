@@ -85,16 +85,16 @@ func (r *Result) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", n, i.System, i.Plan, paths)
 	}
 	for _, n := range r.Names() {
-		i := r.Instances[n]
-		if i.Error != "" {
+		if i := r.Instances[n]; i.Error != "" {
 			fmt.Fprintf(&b, "\n:warning: **%s**: %s\n", n, oneLine(i.Error))
 		}
-		if i.Diff == nil {
-			continue
-		}
+	}
+	for _, g := range r.diffGroups() {
+		i := r.Instances[g[0]]
 		var d bytes.Buffer
 		i.Diff.Write(&d, "")
-		fmt.Fprintf(&b, "\n<details><summary>%s: %d package(s) change</summary>\n\n```\n%s```\n</details>\n", n, len(i.Diff.Changes), d.String())
+		fmt.Fprintf(&b, "\n<details><summary>%s: %d package(s) change</summary>\n\n```\n%s```\n</details>\n",
+			strings.Join(g, ", "), len(i.Diff.Changes), d.String())
 	}
 	return b.String()
 }
@@ -103,3 +103,24 @@ func (r *Result) Markdown() string {
 func short(p string) string { return strings.TrimPrefix(p, "/nix/store/") }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// diffGroups groups the instances with a diff by their running and target
+// paths (the same diff), in name order.
+func (r *Result) diffGroups() [][]string {
+	index := map[string]int{}
+	var out [][]string
+	for _, n := range r.Names() {
+		i := r.Instances[n]
+		if i.Diff == nil {
+			continue
+		}
+		key := i.Running + " " + i.Target
+		if k, ok := index[key]; ok {
+			out[k] = append(out[k], n)
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, []string{n})
+	}
+	return out
+}
