@@ -35,6 +35,14 @@ type Summary struct {
 	Warnings []string
 }
 
+// title names what the run did: its goal, or rollback.
+func (s Summary) title() string {
+	if s.Inputs.Command == Rollback {
+		return string(Rollback)
+	}
+	return string(s.Inputs.Goal)
+}
+
 // Markdown renders the summary: a headline, a table of instance, system,
 // result, duration and deployment link, then each error in full.
 func (s Summary) Markdown() string {
@@ -43,11 +51,7 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, "## nix-hive\n\nnix-hive did not start:\n\n<pre>%s</pre>\n", html.EscapeString(fmt.Sprint(s.Err)))
 		return b.String()
 	}
-	title := string(s.Inputs.Goal)
-	if s.Inputs.Command == Rollback {
-		title = "rollback"
-	}
-	fmt.Fprintf(&b, "## nix-hive %s\n\n", title)
+	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.title())
 	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Workflow.Owner, s.Workflow.Repo, short(s.Workflow.SHA), cell(s.Workflow.Trigger.String()))
 	if s.Report != nil {
 		ok, names := 0, s.Report.Names()

@@ -104,6 +104,7 @@ func (p *planner) run(ctx context.Context) (*Result, error) {
 	var mu sync.Mutex
 	forEach(inv.InstanceNames(), p.parallel, func(n string) {
 		i := p.status(ctx, n)
+		fmt.Fprintf(p.s.Log, "%s: %s\n", n, describe(i))
 		mu.Lock()
 		res.Instances[n] = i
 		mu.Unlock()
@@ -178,3 +179,16 @@ func (p *planner) status(ctx context.Context, name string) *Instance {
 
 // needsDiff reports whether the instance gets a closure diff.
 func needsDiff(i *Instance) bool { return i.Plan == Changed || i.Plan == New }
+
+// describe is an instance's plan as a progress line says it.
+func describe(i *Instance) string {
+	switch i.Plan {
+	case Unknown:
+		return "unknown: " + i.Error
+	case Unchanged:
+		return "unchanged (running " + i.Running + ")"
+	case New:
+		return "new (runs no system; target " + i.Target + ")"
+	}
+	return "changed (running " + i.Running + ", target " + i.Target + ")"
+}
