@@ -165,7 +165,7 @@ func (in *Inputs) checkCredentials(bad func(string, error)) {
 		if err := keyfile.CheckSSHPrivateKeyData([]byte(in.SSHKey)); err != nil {
 			bad("ssh-private-key", err)
 		}
-	case in.Goal != goal.Build && !in.DryRun:
+	case in.Goal != goal.Build && !in.DryRun && in.Command != Plan:
 		bad("ssh-private-key", fmt.Errorf("is empty, and goal %s logs in to the hosts: give the private key (a secret) whose public half root on each host accepts", in.Goal))
 	}
 	if err := checkKnownHosts(in.KnownHosts); err != nil {

@@ -74,6 +74,9 @@ func runPlan(ctx context.Context, gha *githubactions.Action, log io.Writer, in *
 		}
 	}
 	md := res.Markdown()
+	if in.SSHKey == "" {
+		md += "\nNo ssh-private-key was given (a pull request from a fork gets no secrets): the hosts could not be asked what they run.\n"
+	}
 	body := fmt.Sprintf("%s\n### nix-hive plan for `%s`\n\n%s\n<sub>Updated by [this run](%s).</sub>\n", PlanMarker, short(run.SHA), md, run.URL())
 	note := comment(ctx, in, run, body)
 	fmt.Fprintln(log, note)
