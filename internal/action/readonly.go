@@ -132,13 +132,19 @@ func runStatus(ctx context.Context, gha *githubactions.Action, in *Inputs, run *
 var replacingGoals = []string{"switch", "boot", "test"}
 
 // fromGitHub expects each instance to run what its last successful
-// deployment in its environment (the environment input) recorded.
+// deployment in its environment (the environment input) recorded, or,
+// without one, the last successful group deployment of its hive.nix
+// environment (record-deployments per-environment).
 func fromGitHub(gh *deployments.GitHub, in *Inputs) status.Expect {
 	return func(ctx context.Context, s *deploy.Session) map[string]status.Expectation {
 		out := map[string]status.Expectation{}
 		for n, inst := range s.Inventory.Instances {
 			env := in.Environment.Render(n, inst.Environment, inst.System)
 			d, ok, err := gh.LastSuccessful(ctx, env, n, replacingGoals)
+			if !ok && err == nil && inst.Environment != env { // recorded per environment group
+				env = inst.Environment
+				d, ok, err = gh.LastSuccessful(ctx, env, n, replacingGoals)
+			}
 			e := status.Expectation{Err: err}
 			if ok {
 				e.Path, e.Goal, e.Source = d.Paths[n], goal.Goal(d.Goal), fmt.Sprintf("deployment %d in %s", d.ID, env)
