@@ -37,6 +37,7 @@ func readOnly(ctx context.Context, gha *githubactions.Action, log io.Writer, in 
 	gha.EndGroup()
 	head := fmt.Sprintf("## nix-hive %s\n\n`%s/%s` at `%s`, %s.\n\n", in.Command, run.Owner, run.Repo, short(run.SHA), cell(run.Trigger.String()))
 	if md == "" {
+		gha.Errorf("%s", err)
 		md = fmt.Sprintf("nix-hive could not %s:\n\n<pre>%s</pre>\n", in.Command, html.EscapeString(fmt.Sprint(err)))
 	}
 	if err := WriteSummary(gha, head+md); err != nil {
@@ -50,9 +51,6 @@ func readOnly(ctx context.Context, gha *githubactions.Action, log io.Writer, in 
 		if jerr != nil {
 			gha.Warningf("write the %s output: %v", in.Command, jerr)
 		}
-	}
-	if err != nil && md == "" {
-		gha.Errorf("%s", err)
 	}
 	return err
 }
