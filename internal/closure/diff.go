@@ -166,8 +166,8 @@ func sizeDelta(before, after Closure) *int64 {
 
 // Write prints the diff for a person, one line per package as
 // `nix store diff-closures` does ("hello: 2.10 → 2.12, +12.3 KiB"), with
-// "ε" for an empty version and "∅" for none, and the added and removed
-// store paths of a rebuilt package.
+// "ε" for an empty version and "∅" for none, each followed by its removed
+// (-) and added (+) store paths.
 func (d Diff) Write(w io.Writer, indent string) {
 	for _, c := range d.Changes {
 		var items []string
