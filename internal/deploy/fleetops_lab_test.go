@@ -146,6 +146,31 @@ func TestPlanStatusRollback(t *testing.T) {
 		}
 	})
 
+	t.Run("a host that is down is unknown to plan and drift to status", func(t *testing.T) {
+		ctx := context.Background()
+		if err := f.lab.StopSSH(ctx, "db-1"); err != nil {
+			t.Fatal(err)
+		}
+		defer f.lab.StartSSH(ctx, "db-1")
+		var p planJSON
+		if code := f.command(&p, "plan", "--on", "db-1,web-2"); code != 1 {
+			t.Errorf("plan: exit %d, want 1", code)
+		}
+		if i := p.Instances["db-1"]; i.Plan != "unknown" || !strings.Contains(i.Error, "reach db-1") || i.Target != first.Instances["db-1"].Path {
+			t.Errorf("db-1: %+v, want unknown with the reason", i)
+		}
+		if i := p.Instances["web-2"]; i.Plan != "unchanged" {
+			t.Errorf("web-2: %+v", i)
+		}
+		var st statusJSON
+		if code := f.command(&st, "status", "--on", "db-1,web-2"); code != 3 {
+			t.Errorf("status: exit %d, want 3", code)
+		}
+		if i := st.Instances["db-1"]; !i.Drift || i.Reachable || st.Instances["web-2"].Drift {
+			t.Errorf("status: %+v", st)
+		}
+	})
+
 	t.Run("rollback puts web-1 on its previous generation", func(t *testing.T) {
 		f.edit("systems/web.nix", "deployed by nix-hive", "version 3")
 		second, err := f.deploy("--on", "web-1")
