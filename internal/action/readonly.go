@@ -127,7 +127,15 @@ func runStatus(ctx context.Context, gha *githubactions.Action, in *Inputs, run *
 }
 
 // replacingGoals are the goals whose success says what a host runs.
-var replacingGoals = []string{"switch", "boot", "test"}
+func replacingGoals() []string {
+	var out []string
+	for _, g := range goal.All() {
+		if g.Replaces() {
+			out = append(out, string(g))
+		}
+	}
+	return out
+}
 
 // fromGitHub expects each instance to run what its last successful
 // deployment in its environment (the environment input) recorded, or,
@@ -138,10 +146,10 @@ func fromGitHub(gh *deployments.GitHub, in *Inputs) status.Expect {
 		out := map[string]status.Expectation{}
 		for n, inst := range s.Inventory.Instances {
 			env := in.Environment.Render(n, inst.Environment, inst.System)
-			d, ok, err := gh.LastSuccessful(ctx, env, n, replacingGoals)
+			d, ok, err := gh.LastSuccessful(ctx, env, n, replacingGoals())
 			if !ok && err == nil && inst.Environment != env { // recorded per environment group
 				env = inst.Environment
-				d, ok, err = gh.LastSuccessful(ctx, env, n, replacingGoals)
+				d, ok, err = gh.LastSuccessful(ctx, env, n, replacingGoals())
 			}
 			e := status.Expectation{Err: err}
 			if ok {

@@ -8,6 +8,7 @@
 package closure
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -30,7 +31,7 @@ type Closure []Path
 
 // ErrBadOutput is wrapped by Parse's error when the output is not what the
 // query prints.
-var ErrBadOutput = fmt.Errorf("unexpected output of nix-store --query")
+var ErrBadOutput = errors.New("unexpected output of nix-store --query")
 
 // QueryScript is the constant shell text that prints the closure of the
 // store path $1: its paths (`nix-store --query --requisites`), one a line,

@@ -164,9 +164,16 @@ func (p *planner) status(ctx context.Context, name string) *Instance {
 		return i
 	}
 	prof, err := p.hosts.Read(ctx, name)
+	classify(i, name, prof, err)
+	return i
+}
+
+// classify plans an instance from what its host said (readErr when it
+// could not be asked).
+func classify(i *Instance, name string, prof generation.Profile, readErr error) {
 	switch {
-	case err != nil:
-		i.Plan, i.Error = Unknown, fmt.Sprintf("reach %s: %v", name, err)
+	case readErr != nil:
+		i.Plan, i.Error = Unknown, fmt.Sprintf("reach %s: %v", name, readErr)
 	case prof.Running == "":
 		i.Plan = New
 	case goal.Switch.Unchanged(prof.Running, prof.ProfilePath(), i.Target):
@@ -174,7 +181,6 @@ func (p *planner) status(ctx context.Context, name string) *Instance {
 	default:
 		i.Plan, i.Running = Changed, prof.Running
 	}
-	return i
 }
 
 // needsDiff reports whether the instance gets a closure diff.
