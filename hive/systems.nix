@@ -8,7 +8,7 @@ let
   one = name: raw:
     let
       where = "systems.${lib.checkName "systems" name}";
-      s = lib.onlyKeys where [ "configuration" "path" "nix" "system" "tags" ] (lib.attrs where raw);
+      s = lib.onlyKeys where [ "configuration" "path" "nix" "system" "tags" "healthChecks" "keys" ] (lib.attrs where raw);
       nix = lib.optAttrs "${where}.nix" (s.nix or null);
     in
     if !(s ? configuration) then lib.fail "${where}.configuration" "missing; set it to a NixOS module (a path, function or attribute set)"

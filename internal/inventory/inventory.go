@@ -45,6 +45,12 @@ type Inventory struct {
 	// (no or an unknown system tag, a value that failed the checks for
 	// untrusted input), one line each, quoted; never deployed.
 	Warnings []string `json:"warnings,omitempty"`
+	// Rollout is hive.nix's rollout: the waves (see rollout.go).
+	Rollout Rollout `json:"rollout"`
+	// HealthChecks are each system's health checks, by system and name.
+	HealthChecks map[string]map[string]HealthCheck `json:"healthChecks"`
+	// Keys are the secrets uploaded to the hosts (see KeysOf).
+	Keys Keys `json:"keys"`
 }
 
 // System is one system configuration.
@@ -133,6 +139,7 @@ func (inv *Inventory) Only(names []string) *Inventory {
 		SSHConfig: inv.SSHConfig,
 		Discover:  inv.Discover,
 		Warnings:  inv.Warnings,
+		Rollout:   inv.Rollout, HealthChecks: inv.HealthChecks, Keys: inv.Keys,
 	}
 	for _, n := range names {
 		i, ok := inv.Instances[n]

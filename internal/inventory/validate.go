@@ -69,6 +69,7 @@ func (inv *Inventory) Validate() error {
 	for _, name := range inv.InstanceNames() {
 		inv.checkInstance(name, bad)
 	}
+	inv.validateRollout(bad)
 	return errors.Join(errs...)
 }
 
