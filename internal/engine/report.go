@@ -42,6 +42,8 @@ type Outcome struct {
 	// Warning is set when the instance was activated with a problem (failed
 	// units kept by --on-activation-failure keep).
 	Warning string `json:"warning,omitempty"`
+	// Wave is the rollout wave the instance ran in ("2/3 @eu"), if any.
+	Wave string `json:"wave,omitempty"`
 
 	start time.Time
 	err   error
@@ -69,6 +71,7 @@ func (r *Report) update(e Event) {
 	if e.Warning != "" {
 		o.Warning = e.Warning
 	}
+	o.Wave = e.Wave
 }
 
 func (r *Report) setPath(name, path string) {
