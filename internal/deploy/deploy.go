@@ -58,6 +58,11 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	if err != nil {
 		return nil, err
 	}
+	ro, err := prepareRollout(ctx, req, runner, inv)
+	if err != nil {
+		return nil, err
+	}
+	defer ro.keys.Clear()
 	if req.Goal.NeedsHosts() && !req.DryRun {
 		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
 		if err := checker.Check(ctx, Targets(inv)); err != nil {
@@ -66,11 +71,13 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
 	e := &engine.Engine{
-		Stages:    stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
-		Goal:      req.Goal,
-		Parallel:  req.Parallel,
-		Observers: append([]engine.Observer{progress(log)}, observers...),
-		Waves:     JumpHostWaves,
+		Stages:       ro.stages(stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log), req, runner, ssh, inv, log),
+		Goal:         req.Goal,
+		Parallel:     req.Parallel,
+		Observers:    append([]engine.Observer{progress(log)}, observers...),
+		Waves:        func(*inventory.Inventory) []engine.Wave { return ro.waves },
+		RollbackWave: ro.rollbackWave,
+		Reboot:       req.Reboot,
 	}
 	return e.Run(ctx, inv)
 }
@@ -130,6 +137,7 @@ func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *
 	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
 		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,
 		Timeout: req.ActivationTimeout, OnFailure: req.OnActivationFailure,
+		HoldFor: holdFor(inv), RebootTimeout: req.RebootTimeout,
 	}}
 	if req.DryRun {
 		b.RootDir = "" // nothing is built, so nothing needs a root

@@ -1,15 +1,23 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/health"
 	"github.com/nix-hive/nix-hive/internal/inventory"
+	"github.com/nix-hive/nix-hive/internal/keys"
+	"github.com/nix-hive/nix-hive/internal/linewriter"
+	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/selector"
+	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
 // RolloutWaves splits the selected instances of inv into the rollout's
@@ -144,4 +152,63 @@ func ParseWaves(waves []string, size string) error {
 		errs = append(errs, fmt.Errorf("batch %q is neither a number of instances (5) nor a percentage (25%%)", size))
 	}
 	return errors.Join(errs...)
+}
+
+// rollout is a run's rollout: its waves and the keys its instances need.
+type rollout struct {
+	waves        []engine.Wave
+	rollbackWave bool
+	keys         *keys.Set
+}
+
+// prepareRollout computes the waves (the request's, else hive.nix's) and
+// reads every key's content, before any host is touched. A dry run reads
+// no key.
+func prepareRollout(ctx context.Context, req Request, r process.Runner, inv *inventory.Inventory) (*rollout, error) {
+	ro := inv.Rollout
+	if len(req.Waves) > 0 {
+		ro.Waves = req.Waves
+	}
+	if req.Batch != "" {
+		ro.Batch = req.Batch
+	}
+	waves, err := RolloutWaves(inv, ro, len(req.Selector.Terms) == 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: rollout: %w", inv.File, err)
+	}
+	out := &rollout{waves: waves, rollbackWave: ro.RollbackWave || req.RollbackWave, keys: &keys.Set{}}
+	if req.DryRun || !req.Goal.Replaces() {
+		return out, nil
+	}
+	if out.keys, err = keys.Resolve(ctx, r, inv, req.Environ); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// stages adds the health checks, the keys and the reboots to the stages
+// of a real run.
+func (ro *rollout) stages(s engine.Stages, req Request, r process.Runner, ssh *sshconfig.Config, inv *inventory.Inventory, log *linewriter.Shared) engine.Stages {
+	if req.DryRun {
+		return s
+	}
+	prefixed := func(name string) io.Writer { return log.Prefixed(name + "| ") }
+	s.Checker = &health.Checker{Runner: r, SSH: ssh, Inventory: inv, Log: prefixed}
+	s.Keys = &keys.Uploader{Runner: r, SSH: ssh, Keys: ro.keys, Log: prefixed}
+	if rb, ok := s.Hosts.(engine.Rebooter); ok {
+		s.Rebooter = rb
+	}
+	return s
+}
+
+// holdFor is how much longer a host waits for its confirmation so that
+// the slowest system's health checks (and its keys' upload) fit in.
+func holdFor(inv *inventory.Inventory) time.Duration {
+	var d time.Duration
+	for sys := range inv.Systems {
+		if checks := inv.HealthChecks[sys]; len(checks) > 0 {
+			d = max(d, health.Budget(checks)+30*time.Second)
+		}
+	}
+	return d
 }
