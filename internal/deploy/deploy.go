@@ -63,6 +63,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 		return nil, err
 	}
 	defer ro.keys.Clear()
+	runner = ro.withoutKeyVars(runner)
 	if req.Goal.NeedsHosts() && !req.DryRun {
 		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
 		if err := checker.Check(ctx, Targets(inv)); err != nil {

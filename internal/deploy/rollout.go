@@ -159,6 +159,7 @@ type rollout struct {
 	waves        []engine.Wave
 	rollbackWave bool
 	keys         *keys.Set
+	keyVars      []string // the environment variables keys come from
 }
 
 // prepareRollout computes the waves (the request's, else hive.nix's) and
@@ -177,6 +178,13 @@ func prepareRollout(ctx context.Context, req Request, r process.Runner, inv *inv
 		return nil, fmt.Errorf("%s: rollout: %w", inv.File, err)
 	}
 	out := &rollout{waves: waves, rollbackWave: ro.RollbackWave || req.RollbackWave, keys: &keys.Set{}}
+	for _, inst := range inv.InstanceNames() {
+		for _, k := range inv.KeysOf(inst) {
+			if k.Env != "" && !slices.Contains(out.keyVars, k.Env) {
+				out.keyVars = append(out.keyVars, k.Env)
+			}
+		}
+	}
 	if req.DryRun || !req.Goal.Replaces() {
 		return out, nil
 	}
@@ -184,6 +192,20 @@ func prepareRollout(ctx context.Context, req Request, r process.Runner, inv *inv
 		return nil, err
 	}
 	return out, nil
+}
+
+// withoutKeyVars returns a runner whose programs (ssh, nix) do not see
+// the environment variables keys are read from.
+func (ro *rollout) withoutKeyVars(r *process.Exec) *process.Exec {
+	if len(ro.keyVars) == 0 {
+		return r
+	}
+	out := *r
+	out.Environ = slices.DeleteFunc(slices.Clone(r.Environ), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(ro.keyVars, name)
+	})
+	return &out
 }
 
 // stages adds the health checks, the keys and the reboots to the stages
