@@ -60,6 +60,8 @@ type Inputs struct {
 	RecordUnchanged bool
 	// NixConfig holds extra nix.conf lines for every nix command.
 	NixConfig string
+	// Rollout holds the waves, batch, rollback-wave and reboot inputs.
+	Rollout Rollout
 }
 
 // Workflow is the workflow run the action runs in, from the GITHUB_* variables.
@@ -102,6 +104,7 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		NixConfig:  normalizeLines(get("nix-config", "")),
 	}
 	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.parseRollout(get, bad)
 	in.checkCredentials(bad)
 	run, err := parseRun(a)
 	if err != nil {

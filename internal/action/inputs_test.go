@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/deployments/record"
 	"github.com/nix-hive/nix-hive/internal/goal"
 )
@@ -19,6 +20,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Inputs{
 		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: goal.Switch, Parallel: 10,
 		Record: true, RecordMode: record.Auto, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
+		Rollout: Rollout{RebootTimeout: activation.DefaultRebootTimeout},
 		SSHKey: strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
 	}
 	if !reflect.DeepEqual(*in, want) {

@@ -77,6 +77,9 @@ func (s Summary) Markdown() string {
 		if o.RebootRequired {
 			result += ", reboot required"
 		}
+		if o.Wave != "" {
+			result += " (wave " + o.Wave + ")"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), cell(result),
 			duration(o.Seconds), s.deployment(n))
 		if o.Error != "" || o.Warning != "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,7 +202,11 @@ func (ro *rollout) withoutKeyVars(r *process.Exec) *process.Exec {
 		return r
 	}
 	out := *r
-	out.Environ = slices.DeleteFunc(slices.Clone(r.Environ), func(kv string) bool {
+	base := r.Environ
+	if base == nil {
+		base = os.Environ() // what Exec itself falls back to
+	}
+	out.Environ = slices.DeleteFunc(slices.Clone(base), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
 		return slices.Contains(ro.keyVars, name)
 	})
