@@ -21,7 +21,7 @@ func TestParseDefaults(t *testing.T) {
 		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: goal.Switch, Parallel: 10,
 		Record: true, RecordMode: record.Auto, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
 		Rollout: Rollout{RebootTimeout: activation.DefaultRebootTimeout},
-		SSHKey: strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
+		SSHKey:  strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
 	}
 	if !reflect.DeepEqual(*in, want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", *in, want)
