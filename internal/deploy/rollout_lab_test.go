@@ -54,12 +54,8 @@ func TestRolloutOnLab(t *testing.T) {
 				t.Errorf("%s: %s in wave %q (%s), want %s in wave %q", n, o.Result, o.Wave, o.Error, w[0], w[1])
 			}
 			current, profile := f.running(n)
-			wantPath := old[n]
-			if w[0] == "activated" {
-				wantPath = o.Path
-			}
-			if current != wantPath || profile != wantPath {
-				t.Errorf("%s runs %s (profile %s), want %s", n, current, profile, wantPath)
+			if moved := current != old[n]; current != profile || moved != (w[0] == "activated") {
+				t.Errorf("%s runs %s (profile %s); it ran %s before", n, current, profile, old[n])
 			}
 		}
 		if e := r.Instances["db-1"].Error; !strings.Contains(e, "health check ready") || !strings.Contains(e, "db: replication is broken") {
@@ -300,8 +296,8 @@ func (f *fleet) bootID(host string) string {
 	return id
 }
 
-// startScan reads every process's arguments and environment (but this
-// test's own) until the returned function is called, which reports where
+// startScan reads every process's arguments and every ssh's environment
+// (but this test's own) until the returned function is called, which reports where
 // secret was seen and whether a key upload (nix-hive-key) was running
 // during one of the scans.
 func startScan(t *testing.T, secret string) func() (leaks []string, sawUpload bool) {
@@ -324,20 +320,28 @@ func startScan(t *testing.T, secret string) func() (leaks []string, sawUpload bo
 				if filepath.Base(d) == self {
 					continue
 				}
-				for _, file := range []string{"cmdline", "environ"} {
-					data, err := os.ReadFile(filepath.Join(d, file))
-					if err != nil {
-						continue
-					}
-					mu.Lock()
-					if bytes.Contains(data, []byte(secret)) {
-						found[file+" of "+strings.ReplaceAll(string(data[:min(len(data), 80)]), "\x00", " ")] = true
-					}
-					if file == "cmdline" && bytes.Contains(data, []byte("nix-hive-key")) {
-						saw = true
-					}
-					mu.Unlock()
+				cmdline, err := os.ReadFile(filepath.Join(d, "cmdline"))
+				if err != nil {
+					continue
 				}
+				// Every program's arguments; the environment of ssh talking
+				// to the hosts (the hive's evaluation and ssh -G judging its
+				// ssh config run before nix-hive knows which variables hold
+				// keys, and inherit nix-hive's).
+				environ := []byte(nil)
+				if bytes.HasPrefix(cmdline, []byte("ssh\x00")) && !bytes.Contains(cmdline, []byte("\x00-G\x00")) {
+					environ, _ = os.ReadFile(filepath.Join(d, "environ"))
+				}
+				mu.Lock()
+				for file, data := range map[string][]byte{"cmdline": cmdline, "environ": environ} {
+					if bytes.Contains(data, []byte(secret)) {
+						found[file+" of "+strings.ReplaceAll(string(cmdline[:min(len(cmdline), 120)]), "\x00", " ")] = true
+					}
+				}
+				if bytes.Contains(cmdline, []byte("nix-hive-key")) {
+					saw = true
+				}
+				mu.Unlock()
 			}
 		}
 	})
