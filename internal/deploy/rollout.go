@@ -66,7 +66,12 @@ func RolloutWaves(inv *inventory.Inventory, ro inventory.Rollout, whole bool) ([
 				out = append(out, engine.Wave{Instances: []string{j}, Name: name})
 			}
 		}
-		rest := slices.DeleteFunc(slices.Clone(b), func(n string) bool { return slices.Contains(jumps, n) })
+		var rest []string
+		for _, n := range b {
+			if !slices.Contains(jumps, n) {
+				rest = append(rest, n)
+			}
+		}
 		out = append(out, engine.Wave{Instances: rest, Name: name, Gate: true})
 	}
 	return out, nil
