@@ -68,7 +68,7 @@ let
       uploadAt = lib.string "${where}.uploadAt" (k.uploadAt or "pre-activation");
     };
 
-  named = where: f: set: mapAttrs (n: v: f "${where}.${lib.checkName where n}" v) (lib.optAttrs where set);
+  named = where: f: set: mapAttrs (n: v: builtins.seq (lib.checkName where n) (f "${where}.${n}" v)) (lib.optAttrs where set);
   perEntry = kind: attr: f:
     mapAttrs (n: raw: named "${kind}.${n}.${attr}" f ((lib.attrs "${kind}.${n}" raw).${attr} or null))
       (lib.attrs kind (hive.${kind} or { }));

@@ -113,7 +113,11 @@ func (inv *Inventory) validateRollout(bad func(where, format string, args ...any
 	for kind, owners := range map[string]map[string]map[string]Key{"systems": inv.Keys.Systems, "instances": inv.Keys.Instances} {
 		for _, owner := range sortedKeys(owners) {
 			for _, name := range sortedKeys(owners[owner]) {
-				checkKey(kind+"."+attrName(owner)+".keys."+attrName(name), owners[owner][name], bad)
+				where := kind + "." + attrName(owner) + ".keys." + attrName(name)
+				if !namePattern.MatchString(name) {
+					bad(where, "the name must match [A-Za-z0-9][A-Za-z0-9._-]*: it is the key's file name")
+				}
+				checkKey(where, owners[owner][name], bad)
 			}
 		}
 	}
