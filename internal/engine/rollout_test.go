@@ -16,11 +16,11 @@ import (
 // steps records the rollout's calls in order, and fails the test on a
 // call for an instance it was not told about.
 type steps struct {
-	t       testing.TB
-	mu      sync.Mutex
-	calls   []string
+	t         testing.TB
+	mu        sync.Mutex
+	calls     []string
 	unhealthy map[string]bool   // instances whose checks fail
-	booted  map[string]string // what each host runs after a reboot
+	booted    map[string]string // what each host runs after a reboot
 }
 
 func (s *steps) add(format string, args ...any) {
@@ -181,7 +181,9 @@ type orderedHosts struct {
 	s *steps
 }
 
-func (h orderedHosts) Host(instance string) Host { return orderedHost{h.f.Host(instance).(fakeHost), h.s} }
+func (h orderedHosts) Host(instance string) Host {
+	return orderedHost{h.f.Host(instance).(fakeHost), h.s}
+}
 
 type orderedHost struct {
 	fakeHost
