@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -56,6 +57,11 @@ func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
 // Load evaluates hiveArg (a deployment directory or hive file) with the
 // expressions in exprDir and returns the validated inventory.
 func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inventory, error) {
+	if ref, ok, err := flake.Parse(hiveArg); err != nil {
+		return nil, err
+	} else if ok {
+		return checked(ctx, r, exprDir)(evaluateFlake(ctx, r, exprDir, ref))
+	}
 	file, dir, err := ResolveHive(hiveArg)
 	if err != nil {
 		return nil, err
@@ -68,17 +74,24 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inve
 		}
 		return nil, fmt.Errorf("evaluate %s: %w", file, err)
 	}
-	inv, err := Decode(out, file)
-	if err != nil {
-		return nil, err
+	return checked(ctx, r, exprDir)(Decode(out, file))
+}
+
+// checked returns the function that validates an evaluated inventory and
+// renders its ssh config, passing an evaluation error through.
+func checked(ctx context.Context, r process.Runner, exprDir string) func(*Inventory, error) (*Inventory, error) {
+	return func(inv *Inventory, err error) (*Inventory, error) {
+		if err != nil {
+			return nil, err
+		}
+		if err := inv.Validate(); err != nil {
+			return nil, err
+		}
+		if err := inv.renderSSHConfig(ctx, r, exprDir); err != nil {
+			return nil, err
+		}
+		return inv, nil
 	}
-	if err := inv.Validate(); err != nil {
-		return nil, err
-	}
-	if err := inv.renderSSHConfig(ctx, r, exprDir); err != nil {
-		return nil, err
-	}
-	return inv, nil
 }
 
 // renderSSHConfig renders the inventory's ssh config and lets ssh judge
