@@ -121,12 +121,12 @@ func (inv *Inventory) Only(names []string) *Inventory {
 		File:       inv.File,
 		Flake:      inv.Flake,
 		FlakeExprs: inv.FlakeExprs,
-		Paths:     inv.Paths,
-		Systems:   map[string]System{},
-		Stores:    map[string]Store{},
-		Instances: map[string]Instance{},
-		SSHHosts:  inv.SSHHosts,
-		SSHConfig: inv.SSHConfig,
+		Paths:      inv.Paths,
+		Systems:    map[string]System{},
+		Stores:     map[string]Store{},
+		Instances:  map[string]Instance{},
+		SSHHosts:   inv.SSHHosts,
+		SSHConfig:  inv.SSHConfig,
 	}
 	for _, n := range names {
 		i, ok := inv.Instances[n]
