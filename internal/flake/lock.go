@@ -28,18 +28,25 @@ type Locked struct {
 }
 
 // Lock reads the flake's locked source with nix flake metadata, without
-// fetching its inputs or writing its lock file. A flake without flake.lock
-// and a git tree with uncommitted changes are errors (ErrNoLock, ErrDirty)
-// that say what to do.
+// writing its lock file. A flake with inputs but no flake.lock (ErrNoLock)
+// and a git tree with uncommitted changes (ErrDirty) are errors that say
+// what to do. (A flake without inputs needs no flake.lock: nix writes
+// none.)
 func Lock(ctx context.Context, r process.Runner, ref Ref) (*Locked, error) {
-	if !isFile(filepath.Join(ref.Dir, "flake.lock")) {
-		return nil, fmt.Errorf("%s: %w: a hive from a flake is evaluated with the inputs flake.lock pins; run `nix flake lock %s` and commit flake.lock", ref.Dir, ErrNoLock, ref.Dir)
-	}
+	lockFile := isFile(filepath.Join(ref.Dir, "flake.lock"))
+	noLock := fmt.Errorf("%s: %w: a hive from a flake is evaluated with the inputs flake.lock pins; run `nix flake lock %s` and commit flake.lock", ref.Dir, ErrNoLock, ref.Dir)
 	out, err := r.Run(ctx, process.Command{Args: nixcmd.FlakeMetadata(ref.Dir)})
+	if err != nil && !lockFile {
+		return nil, noLock
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the flake %s: %w", ref.Dir, err)
 	}
-	return ParseMetadata(ref, out)
+	l, inputs, err := ParseMetadata(ref, out)
+	if err == nil && inputs && !lockFile {
+		return nil, noLock
+	}
+	return l, err
 }
 
 // metadata is the part of `nix flake metadata --json` nix-hive reads; Nix
@@ -49,26 +56,33 @@ type metadata struct {
 	Locked struct {
 		Type         string `json:"type"`
 		Rev          string `json:"rev"`
-		DirtyRev     string `json:"dirtyRev"`
 		NarHash      string `json:"narHash"`
 		LastModified int64  `json:"lastModified"`
 	} `json:"locked"`
+	Locks struct {
+		Root  string `json:"root"`
+		Nodes map[string]struct {
+			Inputs map[string]json.RawMessage `json:"inputs"`
+		} `json:"nodes"`
+	} `json:"locks"`
 }
 
-// ParseMetadata reads the output of nix flake metadata --json for ref. A
-// git source without a revision is a dirty tree (ErrDirty).
-func ParseMetadata(ref Ref, out []byte) (*Locked, error) {
+// ParseMetadata reads the output of nix flake metadata --json for ref, and
+// whether the flake has inputs. A git source without a revision is a dirty
+// tree (ErrDirty).
+func ParseMetadata(ref Ref, out []byte) (l *Locked, inputs bool, err error) {
 	var m metadata
 	if err := json.Unmarshal(out, &m); err != nil {
-		return nil, fmt.Errorf("read the flake %s: nix flake metadata printed no JSON: %w", ref.Dir, err)
+		return nil, false, fmt.Errorf("read the flake %s: nix flake metadata printed no JSON: %w", ref.Dir, err)
 	}
 	if m.Locked.Type == "git" && m.Locked.Rev == "" {
-		return nil, fmt.Errorf("%s: %w (uncommitted changes): a deployment from a flake names the revision it deploys; commit the changes (git status lists them) and run nix-hive again", ref.Dir, ErrDirty)
+		return nil, false, fmt.Errorf("%s: %w (uncommitted changes): a deployment from a flake names the revision it deploys; commit the changes (git status lists them) and run nix-hive again", ref.Dir, ErrDirty)
 	}
 	if m.URL == "" || m.Locked.NarHash == "" {
-		return nil, fmt.Errorf("read the flake %s: nix flake metadata gave no locked url and narHash", ref.Dir)
+		return nil, false, fmt.Errorf("read the flake %s: nix flake metadata gave no locked url and narHash", ref.Dir)
 	}
-	return &Locked{Ref: ref, URL: m.URL, Rev: m.Locked.Rev, NarHash: m.Locked.NarHash, LastModified: m.Locked.LastModified}, nil
+	inputs = len(m.Locks.Nodes[m.Locks.Root].Inputs) > 0
+	return &Locked{Ref: ref, URL: m.URL, Rev: m.Locked.Rev, NarHash: m.Locked.NarHash, LastModified: m.Locked.LastModified}, inputs, nil
 }
 
 // Fetch fetches every input flake.lock pins into the local store (nix
