@@ -34,7 +34,17 @@ func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []strin
 			Description:    deployments.Clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), deployments.MaxDescription),
 			EnvironmentURL: inst.URL,
 			Production:     inst.Environment == "production",
+			Flake:          flakeSource(inv),
 		}
 	}
 	return reqs, errors.Join(errs...)
+}
+
+// flakeSource is the locked flake of a hive from a flake, for the
+// deployments' payload; nil for a hive.nix.
+func flakeSource(inv *inventory.Inventory) *deployments.FlakeSource {
+	if inv.Flake == nil {
+		return nil
+	}
+	return &deployments.FlakeSource{URL: inv.Flake.URL, Rev: inv.Flake.Rev, NarHash: inv.Flake.NarHash}
 }

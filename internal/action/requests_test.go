@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
 
@@ -36,6 +37,24 @@ func TestRequests(t *testing.T) {
 	}
 	if db := reqs["db-1"]; db.Environment != "staging/db-1" || db.Production || db.EnvironmentURL != "" {
 		t.Errorf("db-1: %+v", db)
+	}
+}
+
+// TestRequestsCarryTheFlake: deployments of a hive from a flake carry the
+// flake's locked url, revision and narHash.
+func TestRequestsCarryTheFlake(t *testing.T) {
+	inv := &inventory.Inventory{
+		Instances: map[string]inventory.Instance{"web-1": {System: "web", Environment: "production"}},
+		Flake:     &flake.Locked{Ref: flake.Ref{Dir: "/src/fleet", Attr: "nixHive"}, URL: "git+file:///src/fleet?rev=0123abc", Rev: "0123abc", NarHash: "sha256-AAAA"},
+	}
+	in := &Inputs{Goal: "switch", Environment: Template{text: DefaultEnvironment}}
+	reqs, err := Requests(in, &Workflow{SHA: testSHA}, inv, []string{"web-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := deployments.FlakeSource{URL: "git+file:///src/fleet?rev=0123abc", Rev: "0123abc", NarHash: "sha256-AAAA"}
+	if got := reqs["web-1"].Flake; got == nil || *got != want {
+		t.Errorf("flake %+v, want %+v", got, want)
 	}
 }
 

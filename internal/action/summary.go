@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/flake"
 )
 
 // Summary is what the step summary reports about a run.
@@ -20,6 +21,9 @@ type Summary struct {
 	Environments map[string]string
 	// IDs are the deployments recorded in GitHub, by instance.
 	IDs map[string]int64
+	// Flake is the locked flake a hive from a flake was evaluated from;
+	// nil for a hive.nix.
+	Flake *flake.Locked
 	// Err is the run's error, if any.
 	Err error
 }
@@ -44,6 +48,9 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, ": %d of %d instances succeeded", ok, len(names))
 	}
 	b.WriteString(".\n\n")
+	if f := s.Flake; f != nil {
+		fmt.Fprintf(&b, "Systems from the flake `%s` (locked `%s`), %s.\n\n", cell(f.String()), cell(f.URL), flakeRevision(f))
+	}
 	if s.Inputs.DryRun {
 		b.WriteString("**Dry run:** the log shows the commands; nothing was changed and no deployment was recorded.\n\n")
 	}
@@ -70,6 +77,14 @@ func (s Summary) Markdown() string {
 			html.EscapeString(n), o.Result, html.EscapeString(o.Error))
 	}
 	return b.String()
+}
+
+// flakeRevision names a locked flake's git revision and narHash.
+func flakeRevision(f *flake.Locked) string {
+	if f.Rev == "" {
+		return fmt.Sprintf("narHash `%s`", f.NarHash)
+	}
+	return fmt.Sprintf("revision `%s`, narHash `%s`", f.Rev, f.NarHash)
 }
 
 // deployment is the table's link to an instance's deployment history.

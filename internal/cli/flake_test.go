@@ -73,7 +73,7 @@ func TestFlakeInventoryEvaluatesNoConfiguration(t *testing.T) {
 			t.Fatalf("inventory --hive %s: %v\n%s", hive, err, stderr.String())
 		}
 		var inv struct {
-			Flake struct{ Dir, Attr, URL, NarHash string }
+			Flake   struct{ Dir, Attr, URL, NarHash string }
 			Paths   []string
 			Systems map[string]struct {
 				Path   []string
@@ -136,7 +136,7 @@ func TestFlakeBadInput(t *testing.T) {
 			const prefix, suffix = ": an input of the flake cannot be fetched: ", "; check the input's url in flake.nix and its entry in flake.lock (nix flake update refreshes it), and the network"
 			return []string{
 				"no host was touched: " + dir + prefix + "getting status of '/nonexistent/nix-hive-gone': No such file or directory" + suffix, // Nix 2.8
-				"no host was touched: " + dir + prefix + "path '//nonexistent/nix-hive-gone' does not exist" + suffix,                      // Nix 2.26
+				"no host was touched: " + dir + prefix + "path '//nonexistent/nix-hive-gone' does not exist" + suffix,                         // Nix 2.26
 			}
 		}},
 		{"paths in a flake hive", func(t *testing.T) string {

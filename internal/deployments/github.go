@@ -114,6 +114,9 @@ type payload struct {
 	System   string `json:"system"`
 	Path     string `json:"path"`
 	Goal     string `json:"goal"`
+	// Flake is the locked flake the system comes from (omitted for a
+	// hive.nix).
+	Flake *FlakeSource `json:"flake,omitempty"`
 }
 
 // Create records a deployment of req.Ref with task "deploy", no auto-merge
@@ -133,7 +136,7 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 		Task:                  github.String("deploy"),
 		AutoMerge:             github.Bool(false),
 		RequiredContexts:      &[]string{},
-		Payload:               payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal},
+		Payload:               payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal, Flake: req.Flake},
 		ProductionEnvironment: github.Bool(req.Production),
 	}
 	if req.Environment != "" {
