@@ -11,14 +11,15 @@
 let
   lib = import ./lib.nix { file = baseNameOf hiveFile; };
   raw = if flake != null then flake.hive else import hiveFile;
-  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" ]
+  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" "discover" ]
     (if builtins.isAttrs raw then raw
      else lib.fail "top level" "hive.nix must evaluate to an attribute set { systems = ...; instances = ...; }, got ${lib.describe raw}");
   paths = import ./paths.nix { inherit lib hive deployment flake; };
   systems = import ./systems.nix { inherit lib hive paths deployment flake; };
   rest = import ./instances.nix { inherit lib hive systems; };
+  discover = import ./discover.nix { inherit lib hive deployment; };
 in
 {
-  inherit paths systems;
+  inherit paths systems discover;
   inherit (rest) stores instances sshHosts;
 }

@@ -4,16 +4,20 @@
 #
 #   nix-instantiate --eval --strict --json --option pure-eval true \
 #     -E 'import ((builtins.fetchTree { type = "path"; path = HIVE; narHash = ...; }) + "/fromflake.nix")' \
-#     --argstr url LOCKED-URL --argstr attr nixHive --argstr currentSystem x86_64-linux
+#     --argstr url LOCKED-URL --argstr attr nixHive --argstr currentSystem x86_64-linux \
+#     --argstr deployment /abs/flake/dir
+#
+# (deployment, the flake's directory, only anchors discover's relative
+# Terraform state strings, as the hive.nix directory does.)
 #
 # (Pure evaluation reads no file outside the store, so nix-hive's
 # expressions come in through fetchTree, pinned by their hash.)
-{ url, attr, currentSystem }:
+{ url, attr, currentSystem, deployment }:
 let
   from = import ./flakehive.nix { inherit url attr; };
 in
 import ./config.nix {
   hiveFile = from.file;
-  deployment = "";
+  inherit deployment;
   flake = { inherit (from) hive; inherit currentSystem; };
 }

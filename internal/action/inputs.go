@@ -88,7 +88,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		}
 		return def
 	}
-
 	in := &Inputs{
 		Targets:    get("targets", ""),
 		Token:      get("github-token", ""),
@@ -97,6 +96,20 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		SigningKey: get("signing-key", ""),
 		NixConfig:  normalizeLines(get("nix-config", "")),
 	}
+	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.checkCredentials(bad)
+	run, err := parseRun(a)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return in, run, nil
+}
+
+// parseSettings parses the inputs that say what to deploy and how.
+func (in *Inputs) parseSettings(get func(name, def string) string, workspace string, bad func(string, error)) {
 	var err error
 	if in.Goal, err = goal.Parse(get("goal", string(goal.Switch))); err != nil {
 		bad("goal", err)
@@ -118,9 +131,14 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 	if in.Selector, err = selector.Parse(in.Targets); err != nil {
 		bad("targets", err)
 	}
-	if in.Hive, err = hivePath(get("hive", "hive.nix"), a.Getenv("GITHUB_WORKSPACE")); err != nil {
+	if in.Hive, err = hivePath(get("hive", "hive.nix"), workspace); err != nil {
 		bad("hive", err)
 	}
+}
+
+// checkCredentials checks the token, the keys and the nix config against
+// what the settings need; no error quotes a secret.
+func (in *Inputs) checkCredentials(bad func(string, error)) {
 	if in.Record && in.Token == "" {
 		bad("github-token", errors.New("is empty, and recording deployments needs a token with `permissions: deployments: write` "+
 			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: false"))
@@ -144,15 +162,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 	if err := checkNixConfig(in.NixConfig); err != nil {
 		bad("nix-config", err)
 	}
-
-	run, err := parseRun(a)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-	return in, run, nil
 }
 
 // parseBool accepts the YAML 1.2 booleans, as actions/toolkit's

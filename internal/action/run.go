@@ -64,7 +64,8 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 		return err
 	}
 	gha.Group(fmt.Sprintf("nix-hive: %s", in.Goal))
-	summary.Report, summary.Err = deploy.Deploy(ctx, request(in, keys, environ, log), rec.observers()...)
+	observers := append([]engine.Observer{leftOut{gha: gha, summary: summary}}, rec.observers()...)
+	summary.Report, summary.Err = deploy.Deploy(ctx, request(in, keys, environ, log), observers...)
 	gha.EndGroup()
 	rec.close(ctx, gha, log)
 	annotate(gha, summary.Report)

@@ -26,6 +26,9 @@ type Summary struct {
 	Flake *flake.Locked
 	// Err is the run's error, if any.
 	Err error
+	// Warnings are the machines the hive's discover sources left out,
+	// one line each (see inventory.Inventory.Warnings).
+	Warnings []string
 }
 
 // Markdown renders the summary: a headline, a table of instance, system,
@@ -58,6 +61,7 @@ func (s Summary) Markdown() string {
 		if s.Err != nil {
 			fmt.Fprintf(&b, "nix-hive stopped before deploying anything:\n\n<pre>%s</pre>\n", html.EscapeString(s.Err.Error()))
 		}
+		s.leftOut(&b)
 		return b.String()
 	}
 
@@ -76,6 +80,7 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n<pre>%s</pre>\n</details>\n",
 			html.EscapeString(n), o.Result, html.EscapeString(o.Error))
 	}
+	s.leftOut(&b)
 	return b.String()
 }
 
@@ -85,6 +90,19 @@ func flakeRevision(f *flake.Locked) string {
 		return fmt.Sprintf("narHash `%s`", f.NarHash)
 	}
 	return fmt.Sprintf("revision `%s`, narHash `%s`", f.Rev, f.NarHash)
+}
+
+// leftOut lists the machines discovery left out, values escaped: they
+// come from the infrastructure.
+func (s Summary) leftOut(b *strings.Builder) {
+	if len(s.Warnings) == 0 {
+		return
+	}
+	what := fmt.Sprintf("%d machines found by `discover` were", len(s.Warnings))
+	if len(s.Warnings) == 1 {
+		what = "1 machine found by `discover` was"
+	}
+	fmt.Fprintf(b, "\n**%s left out** and not deployed:\n\n<pre>%s</pre>\n", what, html.EscapeString(strings.Join(s.Warnings, "\n")))
 }
 
 // deployment is the table's link to an instance's deployment history.

@@ -82,6 +82,39 @@ func TestSummaryNamesTheFlake(t *testing.T) {
 	}
 }
 
+func TestSummaryLeftOut(t *testing.T) {
+	run := &Workflow{ServerURL: "https://github.com", Owner: "acme", Repo: "fleet", SHA: testSHA, Trigger: Trigger{Event: "push"}}
+	warnings := []string{
+		`discover.prod: machine "i-01": tag nix-hive-system: missing; tag the machine (defined: web); not deployed`,
+		`discover.prod: machine "i-02": tag Name: "web\nProxyCommand <evil>" is not an instance name; not deployed`,
+	}
+	tests := []struct {
+		name    string
+		summary Summary
+	}{
+		{"after a deployment", Summary{Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Warnings: warnings,
+			Report: &engine.Report{Instances: map[string]*engine.Outcome{"web-1": {System: "web", Result: engine.Activated}}}}},
+		{"when the run stopped early", Summary{Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Warnings: warnings,
+			Err: errors.New("no host was touched: host key")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := tt.summary.Markdown()
+			for _, want := range []string{
+				"**2 machines found by `discover` were left out** and not deployed:\n\n<pre>discover.prod: machine &#34;i-01&#34;: tag nix-hive-system: missing;",
+				"not deployed\ndiscover.prod: machine &#34;i-02&#34;: tag Name: &#34;web\\nProxyCommand &lt;evil&gt;&#34; is not an instance name; not deployed</pre>",
+			} {
+				if !strings.Contains(md, want) {
+					t.Errorf("summary lacks\n%s\nin:\n%s", want, md)
+				}
+			}
+		})
+	}
+	if md := (Summary{Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Report: &engine.Report{}}).Markdown(); strings.Contains(md, "left out") {
+		t.Errorf("a summary without warnings mentions them:\n%s", md)
+	}
+}
+
 func TestWriteSummaryAppends(t *testing.T) {
 	env := fakeEnv(t, nil)
 	if err := os.WriteFile(env["GITHUB_STEP_SUMMARY"], []byte("earlier step\n"), 0o644); err != nil {

@@ -81,13 +81,18 @@ func (a *labAction) runContext(ctx context.Context, t *testing.T, gh *githubfake
 	if err := os.WriteFile(env["GITHUB_EVENT_PATH"], []byte(event), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	keysBefore, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
+	// The run gets a temporary directory of its own (short, for ssh's
+	// sockets), so that key directories of tests running at the same time
+	// (other packages, other checkouts) are not taken for this run's.
+	tmp, err := os.MkdirTemp("", "nhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	t.Setenv("TMPDIR", tmp)
 	r := runActionCmdContext(ctx, t, labfleet.Environ(), env, tap)
-	keysAfter, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
-	for _, k := range keysAfter {
-		if !slices.Contains(keysBefore, k) {
-			t.Errorf("the key directory %s is left behind", k)
-		}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "nix-hive-keys-*")); len(left) > 0 {
+		t.Errorf("the key directories %s are left behind", left)
 	}
 	r.checkSecrets(t, a.secrets...)
 	return r

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/selector"
 )
@@ -44,10 +45,11 @@ func runInventory(ctx context.Context, args []string, std IO) error {
 		return fmt.Errorf("make a working directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	inv, err := deploy.Load(ctx, &process.Exec{Environ: std.Environ}, work, t.hive, sel)
+	inv, err := deploy.Load(ctx, &process.Exec{Environ: std.Environ}, work, t.hive, sel, discover.Readers{})
 	if err != nil {
 		return err
 	}
+	deploy.WriteWarnings(std.Stderr, inv)
 	out, err := json.MarshalIndent(inv, "", "  ")
 	if err != nil {
 		return fmt.Errorf("print the inventory: %w", err)

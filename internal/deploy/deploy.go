@@ -12,6 +12,9 @@ import (
 	"github.com/nix-hive/nix-hive/hive"
 	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/build"
+	"github.com/nix-hive/nix-hive/internal/discover"
+	"github.com/nix-hive/nix-hive/internal/discover/ec2"
+	"github.com/nix-hive/nix-hive/internal/discover/terraform"
 	"github.com/nix-hive/nix-hive/internal/distribute"
 	"github.com/nix-hive/nix-hive/internal/dryrun"
 	"github.com/nix-hive/nix-hive/internal/engine"
@@ -35,7 +38,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	defer os.RemoveAll(work)
 	runner := &process.Exec{Environ: req.Environ}
-	inv, err := Load(ctx, runner, work, req.Hive, req.Selector)
+	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +47,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 			return nil, fmt.Errorf("no host was touched: %w", err)
 		}
 	}
+	WriteWarnings(orDiscard(req.Log), inv)
 	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
 		return nil, fmt.Errorf("no host was touched: %w", err)
 	}
@@ -68,7 +72,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
 	e := &engine.Engine{
-		Stages:    stages(req, runner, inv, ssh, work, log),
+		Stages:    stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
 		Goal:      req.Goal,
 		Parallel:  req.Parallel,
 		Observers: append([]engine.Observer{progress(log)}, observers...),
@@ -77,13 +81,15 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 }
 
 // Load evaluates the hive with nix-hive's expressions written into
-// workDir and returns the inventory narrowed to the selected instances.
-func Load(ctx context.Context, r process.Runner, workDir, hiveArg string, sel selector.Selector) (*inventory.Inventory, error) {
+// workDir, merges the machines its discover sources find (each source
+// read once, through readers; a nil reader is the real one) and returns
+// the inventory narrowed to the selected instances.
+func Load(ctx context.Context, r process.Runner, workDir, hiveArg string, sel selector.Selector, readers discover.Readers) (*inventory.Inventory, error) {
 	exprs, err := hive.Write(filepath.Join(workDir, "hive"))
 	if err != nil {
 		return nil, err
 	}
-	inv, err := inventory.Load(ctx, r, exprs, hiveArg)
+	inv, err := inventory.Load(ctx, r, exprs, hiveArg, Readers(readers).Cached())
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +100,38 @@ func Load(ctx context.Context, r process.Runner, workDir, hiveArg string, sel se
 	return inv.Only(names), nil
 }
 
+// Readers fills in the real reader for each kind of discover source r
+// leaves nil: EC2 through the AWS SDK's standard configuration, and
+// Terraform state files.
+//
+// The AWS SDK reads its configuration (credentials, AWS_PROFILE,
+// AWS_ENDPOINT_URL_EC2, ...) from the process environment and has no
+// option to take another: a Request's Environ must therefore be the
+// process environment for discovery, as both front ends make it
+// (os.Environ() on the command line and in the action).
+func Readers(r discover.Readers) discover.Readers {
+	if r.EC2 == nil {
+		r.EC2 = ec2.Reader{}
+	}
+	if r.Terraform == nil {
+		r.Terraform = terraform.Reader{}
+	}
+	return r
+}
+
+// WriteWarnings writes the inventory's warnings to w, one "warning: " line
+// each.
+func WriteWarnings(w io.Writer, inv *inventory.Inventory) {
+	for _, line := range inv.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", line)
+	}
+}
+
 // stages assembles the real stages, or their dry-run decorator.
-func stages(req Request, r process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared) engine.Stages {
+func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared) engine.Stages {
 	prefixed := func(name string) io.Writer { return log.Prefixed(name + "| ") }
 	b := &build.Nix{Runner: r, Inventory: inv, ExprDir: filepath.Join(work, "hive"), RootDir: filepath.Join(work, "roots"), Log: prefixed}
-	d := &distribute.Nix{Runner: r, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
+	d := &distribute.Nix{Runner: push, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
 	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
 		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,
 	}}
@@ -107,6 +140,21 @@ func stages(req Request, r process.Runner, inv *inventory.Inventory, ssh *sshcon
 		return dryrun.Stages(b, d, h, orDiscard(req.Commands))
 	}
 	return engine.Stages{Builder: b, Distributor: d, Hosts: h}
+}
+
+// pushRunner is the distributor's runner: r, except that it passes the
+// AWS_* variables (which every other command goes without) on to nix when
+// a selected store is an S3 bucket, as nix copy --to s3:// reads its
+// credentials from them.
+func pushRunner(r *process.Exec, inv *inventory.Inventory) process.Runner {
+	for _, s := range inv.Stores {
+		if strings.HasPrefix(s.URL, "s3://") {
+			keep := *r
+			keep.Keep = append(slices.Clone(r.Keep), process.AWSPrefix)
+			return &keep
+		}
+	}
+	return r
 }
 
 // progress prints one line per state change.

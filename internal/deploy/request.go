@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/selector"
@@ -69,6 +70,9 @@ type Request struct {
 	Log io.Writer
 	// Commands receives the commands a dry run prints; nil discards them.
 	Commands io.Writer
+	// Readers read the hive's discover sources; a nil reader is the real
+	// one (see Readers). Each source is read once per run.
+	Readers discover.Readers
 }
 
 // PlanChecker is an Observer that also sees the selected inventory once it

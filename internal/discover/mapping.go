@@ -131,10 +131,6 @@ func mapOne(src Source, m Machine, systems, stores map[string]bool) (Instance, *
 	if m.ID == "" || len(m.ID) > 1024 || hasControl(m.ID) {
 		return warn("id", "the machine id is empty, too long or holds control characters")
 	}
-	tag := func(key string) (string, bool) {
-		v, ok := m.Tags[src.TagPrefix+key]
-		return v, ok
-	}
 
 	name, nameFrom := m.ID, "the machine id"
 	if v, ok := m.Tags[src.NameTag]; ok && v != "" {
@@ -147,7 +143,7 @@ func mapOne(src Source, m Machine, systems, stores map[string]bool) (Instance, *
 	}
 
 	systemTag := "tag " + src.TagPrefix + "system"
-	system, ok := tag("system")
+	system, ok := m.Tags[src.TagPrefix+"system"]
 	switch {
 	case !ok || system == "":
 		return warn(systemTag, "missing; tag the machine with the name of one of the hive's systems (%s)", names(systems))
@@ -155,38 +151,9 @@ func mapOne(src Source, m Machine, systems, stores map[string]bool) (Instance, *
 		return warn(systemTag, "%q is not a system of the hive (%s)", system, names(systems))
 	}
 
-	store, _ := tag("store")
-	if store != "" && (!ValidName(store) || !stores[store]) {
-		return warn("tag "+src.TagPrefix+"store", "%q is not a store of the hive (%s)", store, names(stores))
-	}
-
-	tags := []string{}
-	if v, ok := tag("tags"); ok {
-		for t := range strings.SplitSeq(v, ",") {
-			t = strings.TrimSpace(t)
-			if t == "" {
-				continue
-			}
-			if !ValidName(t) {
-				return warn("tag "+src.TagPrefix+"tags", "%q is not a tag: each comma-separated tag must match [A-Za-z0-9][A-Za-z0-9._-]*", t)
-			}
-			if !slices.Contains(tags, t) {
-				tags = append(tags, t)
-			}
-		}
-	}
-
-	environment := DefaultEnvironment
-	if v, ok := tag("environment"); ok {
-		if !ValidEnvironment(v) {
-			return warn("tag "+src.TagPrefix+"environment", "%q is not an environment name: 1 to 255 characters without control characters", v)
-		}
-		environment = v
-	}
-
-	url, _ := tag("url")
-	if url != "" && !ValidURL(url) {
-		return warn("tag "+src.TagPrefix+"url", "%q is not an http(s) URL with a host", url)
+	inst, field, msg := optionalTags(src, m, stores)
+	if msg != "" {
+		return warn(field, "%s", msg)
 	}
 
 	address := chooseAddress(src.Address, m)
@@ -197,11 +164,58 @@ func mapOne(src Source, m Machine, systems, stores map[string]bool) (Instance, *
 		return warn("address", "%q is not an IP address or a DNS name", address)
 	}
 
-	ssh := make(map[string]string, len(src.SSH)+1)
-	maps.Copy(ssh, src.SSH)
-	ssh["HostName"] = address
-	return Instance{Name: name, System: system, Store: store, Tags: tags, SSH: ssh,
-		Environment: environment, URL: url, Source: src.Name, MachineID: m.ID}, nil
+	inst.SSH = make(map[string]string, len(src.SSH)+1)
+	maps.Copy(inst.SSH, src.SSH)
+	inst.SSH["HostName"] = address
+	inst.Name, inst.System, inst.Source, inst.MachineID = name, system, src.Name, m.ID
+	return inst, nil
+}
+
+// optionalTags reads the machine's store, tags, environment and url tags
+// into an instance, or names the tag that fails its check and why.
+func optionalTags(src Source, m Machine, stores map[string]bool) (inst Instance, field, msg string) {
+	tag := func(key string) (string, bool) {
+		v, ok := m.Tags[src.TagPrefix+key]
+		return v, ok
+	}
+	bad := func(key, format string, args ...any) (Instance, string, string) {
+		return Instance{}, "tag " + src.TagPrefix + key, fmt.Sprintf(format, args...)
+	}
+
+	store, _ := tag("store")
+	if store != "" && (!ValidName(store) || !stores[store]) {
+		return bad("store", "%q is not a store of the hive (%s)", store, names(stores))
+	}
+
+	tags := []string{}
+	if v, ok := tag("tags"); ok {
+		for t := range strings.SplitSeq(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "" {
+				continue
+			}
+			if !ValidName(t) {
+				return bad("tags", "%q is not a tag: each comma-separated tag must match [A-Za-z0-9][A-Za-z0-9._-]*", t)
+			}
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+	}
+
+	environment := DefaultEnvironment
+	if v, ok := tag("environment"); ok {
+		if !ValidEnvironment(v) {
+			return bad("environment", "%q is not an environment name: 1 to 255 characters without control characters", v)
+		}
+		environment = v
+	}
+
+	url, _ := tag("url")
+	if url != "" && !ValidURL(url) {
+		return bad("url", "%q is not an http(s) URL with a host", url)
+	}
+	return Instance{Store: store, Tags: tags, Environment: environment, URL: url}, "", ""
 }
 
 // chooseAddress picks the machine's address of the source's kind.
@@ -264,18 +278,17 @@ func dropDuplicates(instances []Instance) ([]Instance, []Warning) {
 }
 
 // Clashes returns an error naming every discovered instance whose name is
-// also the name of an instance of hive.nix, and that instance; nil when
-// there is none. hiveInstances are the names of hive.nix's instances.
-func Clashes(discovered []Instance, hiveInstances []string) error {
-	hive := map[string]bool{}
-	for _, n := range hiveInstances {
-		hive[n] = true
-	}
+// already taken in hive.nix, and what takes it; nil when there is none.
+// taken maps each name of hive.nix's instances and sshHosts entries to its
+// attribute path ("instances.web-1", "sshHosts.bastion"): a discovered
+// instance named like an sshHosts entry would get two Host blocks, and ssh
+// would read the first.
+func Clashes(discovered []Instance, taken map[string]string) error {
 	var errs []error
 	for _, i := range discovered {
-		if hive[i.Name] {
-			errs = append(errs, fmt.Errorf("discover.%s: machine %q is named %q like instances.%s in hive.nix; rename one of them",
-				i.Source, i.MachineID, i.Name, i.Name))
+		if where, ok := taken[i.Name]; ok {
+			errs = append(errs, fmt.Errorf("discover.%s: machine %q is named %q like %s in hive.nix; rename one of them",
+				i.Source, i.MachineID, i.Name, where))
 		}
 	}
 	return errors.Join(errs...)

@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -194,14 +195,23 @@ func TestMapDuplicateNames(t *testing.T) {
 func TestClashes(t *testing.T) {
 	discovered := []Instance{{Name: "web-1", Source: "prod", MachineID: "i-1"}, {Name: "web-9", Source: "prod", MachineID: "i-9"},
 		{Name: "bastion", Source: "infra", MachineID: "42"}}
-	if err := Clashes(discovered, []string{"db-1", "web-2"}); err != nil {
-		t.Errorf("Clashes without a shared name = %v", err)
+	tests := []struct {
+		name  string
+		taken map[string]string
+		want  string
+	}{
+		{"no shared name", map[string]string{"db-1": "instances.db-1", "web-2": "instances.web-2"}, ""},
+		{"an instance and an sshHosts entry", map[string]string{"web-1": "instances.web-1", "bastion": "sshHosts.bastion"},
+			`discover.prod: machine "i-1" is named "web-1" like instances.web-1 in hive.nix; rename one of them` + "\n" +
+				`discover.infra: machine "42" is named "bastion" like sshHosts.bastion in hive.nix; rename one of them`},
 	}
-	err := Clashes(discovered, []string{"web-1", "bastion"})
-	want := `discover.prod: machine "i-1" is named "web-1" like instances.web-1 in hive.nix; rename one of them` + "\n" +
-		`discover.infra: machine "42" is named "bastion" like instances.bastion in hive.nix; rename one of them`
-	if err == nil || err.Error() != want {
-		t.Errorf("Clashes = %v, want\n%s", err, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Clashes(discovered, tt.taken)
+			if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+				t.Errorf("Clashes = %v, want\n%s", err, tt.want)
+			}
+		})
 	}
 }
 

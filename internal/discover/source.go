@@ -248,10 +248,11 @@ func (s Source) Validate() error {
 			bad(".ssh."+k, "the value must be non-empty, without a newline or a double quote")
 		}
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "\n"))
+	errs := make([]error, 0, len(problems))
+	for _, p := range problems {
+		errs = append(errs, errors.New(p))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // validRegion accepts AWS region names: lowercase letters, digits and

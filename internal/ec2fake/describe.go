@@ -24,11 +24,14 @@ var (
 	instanceParam = regexp.MustCompile(`^InstanceId\.\d+$`)
 )
 
-// describeInstances answers DescribeInstances.
-func (s *Server) describeInstances(form url.Values, requestID string) (*describeResponse, *apiError) {
-	invalid := func(format string, args ...any) *apiError {
-		return &apiError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf(format, args...)}
-	}
+// invalid is EC2's answer to a bad parameter value.
+func invalid(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf(format, args...)}
+}
+
+// parseDescribe reads DescribeInstances' filters and instance ids from
+// its form, failing the test on a parameter the fake does not know.
+func (s *Server) parseDescribe(form url.Values) (map[int]*filter, []string, *apiError) {
 	filters := map[int]*filter{}
 	var ids []string
 	for key, values := range form {
@@ -37,7 +40,7 @@ func (s *Server) describeInstances(form url.Values, requestID string) (*describe
 		case key == "Action" || key == "Version" || key == "MaxResults" || key == "NextToken":
 		case key == "DryRun":
 			if value == "true" {
-				return nil, &apiError{http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."}
+				return nil, nil, &apiError{http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."}
 			}
 		case m != nil:
 			n, _ := strconv.Atoi(m[1])
@@ -53,15 +56,23 @@ func (s *Server) describeInstances(form url.Values, requestID string) (*describe
 			ids = append(ids, value)
 		default:
 			s.t.Errorf("ec2fake: unexpected DescribeInstances parameter %s=%q", key, value)
-			return nil, &apiError{http.StatusBadRequest, "UnknownParameter", "The parameter " + key + " is not recognized"}
+			return nil, nil, &apiError{http.StatusBadRequest, "UnknownParameter", "The parameter " + key + " is not recognized"}
 		}
 	}
 	for _, f := range filters {
 		if !knownFilter(f.name) {
-			return nil, invalid("The filter '%s' is invalid", f.name)
+			return nil, nil, invalid("The filter '%s' is invalid", f.name)
 		}
 	}
+	return filters, ids, nil
+}
 
+// describeInstances answers DescribeInstances.
+func (s *Server) describeInstances(form url.Values, requestID string) (*describeResponse, *apiError) {
+	filters, ids, errResp := s.parseDescribe(form)
+	if errResp != nil {
+		return nil, errResp
+	}
 	pageSize := len(s.instances)
 	if v := form.Get("MaxResults"); v != "" {
 		n, err := strconv.Atoi(v)

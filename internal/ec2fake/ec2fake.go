@@ -207,3 +207,30 @@ func errorXML(e apiError, requestID string) []byte {
 	out, _ := xml.Marshal(doc)
 	return out
 }
+
+// Setenv points the AWS SDK's standard configuration at the fake for the
+// rest of the test, as a deployment's environment would point it at EC2:
+// AWS_ENDPOINT_URL_EC2, the static credentials keyID and secret, one
+// attempt per request, and nothing that could reach the instance metadata
+// service, a container credential endpoint, a web identity or the user's
+// own AWS files. The SDK reads the process environment, hence t.Setenv
+// (so not for parallel tests); the variables are returned as KEY=VALUE
+// too.
+func (s *Server) Setenv(t testing.TB, keyID, secret string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	vars := [][2]string{
+		{"AWS_ENDPOINT_URL_EC2", s.URL}, {"AWS_ENDPOINT_URL", ""},
+		{"AWS_ACCESS_KEY_ID", keyID}, {"AWS_SECRET_ACCESS_KEY", secret}, {"AWS_SESSION_TOKEN", ""},
+		{"AWS_EC2_METADATA_DISABLED", "true"}, {"AWS_MAX_ATTEMPTS", "1"}, {"AWS_CA_BUNDLE", ""},
+		{"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""}, {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
+		{"AWS_PROFILE", ""}, {"AWS_CONFIG_FILE", dir + "/config"}, {"AWS_SHARED_CREDENTIALS_FILE", dir + "/credentials"},
+		{"AWS_ROLE_ARN", ""}, {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
+	}
+	out := make([]string, 0, len(vars))
+	for _, kv := range vars {
+		t.Setenv(kv[0], kv[1])
+		out = append(out, kv[0]+"="+kv[1])
+	}
+	return out
+}

@@ -12,13 +12,7 @@ import (
 func (r *run) instance(ctx context.Context, name string) {
 	inst := r.inv.Instances[name]
 	step := func(s State, detail string) { r.emit(ctx, Event{Instance: name, State: s, Detail: detail}) }
-	fail := func(err error) {
-		state := Failed
-		if errors.Is(err, ErrRolledBack) {
-			state = RolledBack
-		}
-		r.finish(ctx, name, state, "", err)
-	}
+	fail := func(err error) { r.fail(ctx, name, err) }
 
 	if ctx.Err() != nil {
 		r.finish(ctx, name, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
@@ -69,6 +63,16 @@ func (r *run) instance(ctx context.Context, name string) {
 		return
 	}
 	r.finish(ctx, name, Activated, detail, nil)
+}
+
+// fail ends the instance with err: rolled back when the host went back to
+// its previous generation, else failed.
+func (r *run) fail(ctx context.Context, name string, err error) {
+	state := Failed
+	if errors.Is(err, ErrRolledBack) {
+		state = RolledBack
+	}
+	r.finish(ctx, name, state, "", err)
 }
 
 // deliver brings the closure onto the instance: through its store, which

@@ -28,7 +28,7 @@ func evaluateFlake(ctx context.Context, r process.Runner, exprDir string, ref fl
 		return nil, err
 	}
 	file := filepath.Join(ref.Dir, "flake.nix#"+ref.Attr)
-	out, err := r.Run(ctx, process.Command{Args: nixcmd.FlakeInventory(exprs, locked.URL, ref.Attr, platform)})
+	out, err := r.Run(ctx, process.Command{Args: nixcmd.FlakeInventory(exprs, locked.URL, ref.Attr, ref.Dir, platform)})
 	if err != nil {
 		var ce *process.CommandError
 		if errors.As(err, &ce) && ce.ExitCode > 0 {

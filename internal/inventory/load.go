@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
@@ -55,12 +56,16 @@ func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
 }
 
 // Load evaluates hiveArg (a deployment directory or hive file) with the
-// expressions in exprDir and returns the validated inventory.
-func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inventory, error) {
+// expressions in exprDir (or, for a flake, purely from the locked flake),
+// merges the machines its discover sources find with readers (see Merge),
+// and returns the validated inventory. Discovered instances pass the same
+// checks as hive.nix's, and their ssh options are judged with everyone
+// else's.
+func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, readers discover.Readers) (*Inventory, error) {
 	if ref, ok, err := flake.Parse(hiveArg); err != nil {
 		return nil, err
 	} else if ok {
-		return checked(ctx, r, exprDir)(evaluateFlake(ctx, r, exprDir, ref))
+		return checked(ctx, r, exprDir, readers)(evaluateFlake(ctx, r, exprDir, ref))
 	}
 	file, dir, err := ResolveHive(hiveArg)
 	if err != nil {
@@ -74,14 +79,18 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inve
 		}
 		return nil, fmt.Errorf("evaluate %s: %w", file, err)
 	}
-	return checked(ctx, r, exprDir)(Decode(out, file))
+	return checked(ctx, r, exprDir, readers)(Decode(out, file))
 }
 
-// checked returns the function that validates an evaluated inventory and
-// renders its ssh config, passing an evaluation error through.
-func checked(ctx context.Context, r process.Runner, exprDir string) func(*Inventory, error) (*Inventory, error) {
+// checked returns the function that merges an evaluated inventory's
+// discovered machines, validates it and renders its ssh config, passing an
+// evaluation error through.
+func checked(ctx context.Context, r process.Runner, exprDir string, readers discover.Readers) func(*Inventory, error) (*Inventory, error) {
 	return func(inv *Inventory, err error) (*Inventory, error) {
 		if err != nil {
+			return nil, err
+		}
+		if err := inv.Merge(ctx, readers); err != nil {
 			return nil, err
 		}
 		if err := inv.Validate(); err != nil {
@@ -109,7 +118,8 @@ func (inv *Inventory) renderSSHConfig(ctx context.Context, r process.Runner, dir
 	return nil
 }
 
-// prefixEach puts "file: " before each of the joined errors.
+// prefixEach puts "file: " before each of the joined errors, however
+// deeply they are joined.
 func prefixEach(file string, err error) error {
 	j, ok := err.(interface{ Unwrap() []error })
 	if !ok {
@@ -117,7 +127,7 @@ func prefixEach(file string, err error) error {
 	}
 	var errs []error
 	for _, e := range j.Unwrap() {
-		errs = append(errs, fmt.Errorf("%s: %w", file, e))
+		errs = append(errs, prefixEach(file, e))
 	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/hive"
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/testenv"
 )
@@ -20,7 +21,7 @@ func load(t *testing.T, hiveFile string) (*Inventory, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Load(context.Background(), &process.Exec{}, exprs, hiveFile)
+	return Load(context.Background(), &process.Exec{}, exprs, hiveFile, discover.Readers{})
 }
 
 func TestLoadFleet(t *testing.T) {

@@ -101,6 +101,7 @@ func TestNixErrorMessage(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"paths":["deployment=/x"],"systems":{},"stores":{},"instances":{},"sshConfig":""}`))
 	f.Add([]byte(`{"instances":{"a":{"system":"b"}}}`))
+	f.Add([]byte(`{"discover":{"prod":{"ec2":{"region":"eu-west-1","filters":{"tag:env":["prod"]}},"ssh":{"Port":22}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv, err := Decode(data, "hive.nix")
 		if err != nil {
@@ -108,5 +109,10 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = inv.Validate()
 		_ = inv.Only(inv.InstanceNames())
+		if sources, err := inv.Sources(); err == nil {
+			for _, src := range sources {
+				_ = src.Validate()
+			}
+		}
 	})
 }

@@ -63,10 +63,12 @@ func pureInstantiate() []string {
 }
 
 // FlakeInventory returns the command that evaluates the hive at attr of the
-// locked flake url into the inventory JSON (hive/fromflake.nix).
-func FlakeInventory(e FlakeExprs, url, attr, currentSystem string) []string {
+// locked flake url (whose directory is dir) into the inventory JSON
+// (hive/fromflake.nix).
+func FlakeInventory(e FlakeExprs, url, attr, dir, currentSystem string) []string {
 	return append(pureInstantiate(), "--eval", "--strict", "--json", "--expr", e.importExpr("fromflake.nix"),
-		"--argstr", "url", url, "--argstr", "attr", attr, "--argstr", "currentSystem", currentSystem)
+		"--argstr", "url", url, "--argstr", "attr", attr, "--argstr", "currentSystem", currentSystem,
+		"--argstr", "deployment", dir)
 }
 
 // FlakeSystem describes one system of a hive from a flake.
