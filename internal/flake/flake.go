@@ -43,7 +43,8 @@ func (r Ref) String() string { return r.Dir + "#" + r.Attr }
 var attrPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$`)
 
 // Parse tells whether the --hive argument names a hive in a flake: DIR#ATTR,
-// or a directory with a flake.nix and no hive.nix (attribute nixHive). It
+// a directory with a flake.nix and no hive.nix, or a flake.nix (attribute
+// nixHive for both). It
 // returns ok false for anything else (a hive.nix or its directory), which
 // the caller resolves as before.
 func Parse(arg string) (ref Ref, ok bool, err error) {
@@ -54,6 +55,10 @@ func Parse(arg string) (ref Ref, ok bool, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return Ref{}, false, fmt.Errorf("resolve --hive %s: %w", arg, err)
+	}
+	if !explicit && filepath.Base(abs) == "flake.nix" && isFile(abs) {
+		abs = filepath.Dir(abs) // the flake.nix itself stands for its flake
+		explicit, attr = true, DefaultAttr
 	}
 	hasFlake := isFile(filepath.Join(abs, "flake.nix"))
 	if !explicit {

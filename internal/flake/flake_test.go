@@ -34,6 +34,7 @@ func TestParse(t *testing.T) {
 		{"explicit attribute", flakeDir + "#hives.prod", Ref{flakeDir, "hives.prod"}, true, ""},
 		{"empty attribute", flakeDir + "#", Ref{flakeDir, "nixHive"}, true, ""},
 		{"hive.nix beside flake.nix", both, Ref{}, false, ""},
+		{"the flake.nix itself", filepath.Join(both, "flake.nix"), Ref{both, "nixHive"}, true, ""},
 		{"flake attribute beside hive.nix", both + "#nixHive", Ref{both, "nixHive"}, true, ""},
 		{"directory with hive.nix", hiveDir, Ref{}, false, ""},
 		{"hive file", filepath.Join(hiveDir, "hive.nix"), Ref{}, false, ""},
