@@ -102,6 +102,11 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("hive %s", in.Hive)
 			}
 		}},
+		{"a flake output", map[string]string{"INPUT_HIVE": ".#hives.prod"}, func(t *testing.T, in *Inputs) {
+			if !strings.HasSuffix(in.Hive, "#hives.prod") || !filepath.IsAbs(in.Hive) {
+				t.Errorf("hive %s", in.Hive)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/nix-hive/nix-hive/internal/distribute"
 	"github.com/nix-hive/nix-hive/internal/dryrun"
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/linewriter"
@@ -40,6 +41,11 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
 	if err != nil {
 		return nil, err
+	}
+	if inv.Flake != nil {
+		if err := flake.Fetch(ctx, runner, inv.Flake); err != nil {
+			return nil, fmt.Errorf("no host was touched: %w", err)
+		}
 	}
 	WriteWarnings(orDiscard(req.Log), inv)
 	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
