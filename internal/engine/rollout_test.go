@@ -239,3 +239,20 @@ func TestReboot(t *testing.T) {
 		})
 	}
 }
+
+// TestTableShowsWaves checks the final table's WAVE column, in wave order.
+func TestTableShowsWaves(t *testing.T) {
+	r := newReport()
+	for n, w := range map[string]string{"a": "10/10 rest", "b": "2/10 @eu", "c": "1/10 @canary"} {
+		r.Instances[n] = &Outcome{System: "s", Result: Activated, Wave: w}
+	}
+	var b strings.Builder
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "WAVE") || !strings.HasPrefix(lines[1], "1/10 @canary  c") ||
+		!strings.HasPrefix(lines[3], "10/10 rest") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}
