@@ -71,6 +71,31 @@ func TestRolloutOnLab(t *testing.T) {
 		}
 	})
 
+	t.Run("--rollback-wave puts the failed wave back", func(t *testing.T) {
+		f.setVersion(9)
+		defer f.systemAttrs("db", `healthChecks.ready = { command = [ "test" "!" "-e" "/run/db-broken" ]; retries = 1; };`)()
+		f.on("db-1", "touch", "/run/db-broken")
+		defer f.on("db-1", "rm", "-f", "/run/db-broken")
+		before := map[string]string{}
+		for _, n := range []string{"web-2", "db-1"} {
+			before[n], _ = f.running(n)
+		}
+		r, err := f.deploy("--on", "web-2,db-1", "--wave", "web-2,db-1", "--rollback-wave")
+		if !errors.Is(err, engine.ErrFailed) {
+			t.Fatalf("error = %v, want ErrFailed", err)
+		}
+		for _, n := range []string{"web-2", "db-1"} {
+			o := r.Instances[n]
+			current, profile := f.running(n)
+			if o.Result != "rolled-back" || current != before[n] || profile != before[n] {
+				t.Errorf("%s: %s (%s), runs %s (profile %s), want rolled back to %s", n, o.Result, o.Error, current, profile, before[n])
+			}
+		}
+		if e := r.Instances["web-2"].Error; !strings.Contains(e, "--rollback-wave") {
+			t.Errorf("web-2's error does not say why it was rolled back: %s", e)
+		}
+	})
+
 	t.Run("HTTP checks through the bastion", func(t *testing.T) {
 		f.setVersion(3)
 		defer f.systemAttrs("edge", `healthChecks.site = { http = { port = 8080; path = "/cgi-bin/health"; }; retries = 2; period = 1; timeout = 5; };`)()
