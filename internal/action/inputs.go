@@ -26,7 +26,8 @@ import (
 
 // Inputs are the action's inputs, checked, with their defaults set.
 type Inputs struct {
-	// Hive is the absolute path of the hive.nix or its directory.
+	// Hive is the absolute path of the hive.nix or its directory, or of a
+	// flake's directory (with #ATTR when the input names an output).
 	Hive string
 	// Targets is the targets input, an --on selector; "" selects every
 	// instance.
@@ -60,6 +61,8 @@ type Inputs struct {
 	RecordUnchanged bool
 	// NixConfig holds extra nix.conf lines for every nix command.
 	NixConfig string
+	// Rollout holds the waves, batch, rollback-wave and reboot inputs.
+	Rollout Rollout
 	// Command is what the action does: deploy, plan, status or rollback.
 	Command Command
 	// Rollback is the rollback input: "" (no rollback), previous, or a
@@ -116,6 +119,7 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		errs = append(errs, err)
 	}
 	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.parseRollout(get, bad)
 	in.checkCredentials(bad)
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
@@ -210,8 +214,9 @@ func parseRecordMode(s string) (record.Mode, error) {
 }
 
 // hivePath resolves the hive input against the workspace and checks that it
-// exists.
+// exists. A flake reference DIR#ATTR keeps its #ATTR.
 func hivePath(p, workspace string) (string, error) {
+	p, attr, isFlakeRef := strings.Cut(p, "#")
 	if !filepath.IsAbs(p) && workspace != "" {
 		p = filepath.Join(workspace, p)
 	}
@@ -220,7 +225,10 @@ func hivePath(p, workspace string) (string, error) {
 		return "", err
 	}
 	if _, err := os.Stat(abs); err != nil {
-		return "", fmt.Errorf("%s not found in the workspace; check the repository out first (actions/checkout) or set hive to the deployment's hive.nix", abs)
+		return "", fmt.Errorf("%s not found in the workspace; check the repository out first (actions/checkout) or set hive to the deployment's hive.nix, or to its flake's directory", abs)
+	}
+	if isFlakeRef {
+		abs += "#" + attr
 	}
 	return abs, nil
 }

@@ -83,12 +83,12 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 
 // request is the deployment the inputs ask for.
 func request(in *Inputs, keys *Keys, environ []string, log io.Writer) deploy.Request {
-	return deploy.Request{
+	return in.Rollout.request(deploy.Request{
 		Hive: in.Hive, Selector: in.Selector, Goal: in.Goal, Parallel: in.Parallel, DryRun: in.DryRun,
 		SSHKey: keys.SSHKey, KnownHosts: keys.KnownHosts, SigningKey: keys.SigningKey, HostKeyHint: hostKeyHint,
 		ConfirmTimeout: deploy.DefaultConfirmTimeout, LockTimeout: deploy.DefaultLockTimeout,
 		Environ: NixEnviron(environ, in.NixConfig), Log: log, Commands: log,
-	}
+	})
 }
 
 // annotate turns each instance that did not succeed into an error

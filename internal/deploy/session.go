@@ -3,11 +3,9 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/nix-hive/nix-hive/internal/engine"
-	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/linewriter"
 	"github.com/nix-hive/nix-hive/internal/process"
@@ -15,13 +13,13 @@ import (
 )
 
 // Session is a hive evaluated and narrowed to the selection, with the
-// run's ssh config written and the host keys checked: what Deploy runs the
-// engine on, and what plan, status and rollback read the hosts with.
-// Close removes its working directory.
+// run's ssh config written and the host keys checked: what plan, status
+// and rollback read and act on the hosts with. Close removes its working
+// directory.
 type Session struct {
 	// Inventory is the selection.
 	Inventory *inventory.Inventory
-	// Runner runs nix and ssh (secrets removed).
+	// Runner runs nix and ssh (secrets and key variables removed).
 	Runner process.Runner
 	// SSH is the run's ssh config.
 	SSH *sshconfig.Config
@@ -33,10 +31,11 @@ type Session struct {
 	Work string
 }
 
-// Open does everything Deploy does before it runs the engine: evaluate
-// and select, check the pins, let the plan checkers refuse the
-// selection, write the ssh config, check the host keys (when the goal
-// needs hosts and it is no dry run) and assemble the stages.
+// Open does what Deploy does before it runs the engine, without a
+// rollout: evaluate and select, fetch the flake, check the pins, let the
+// plan checkers refuse the selection, write the ssh config, hide the
+// variables keys are read from, check the host keys (when the goal needs
+// hosts and it is no dry run) and assemble the stages.
 func Open(ctx context.Context, req Request, checkers ...PlanChecker) (*Session, error) {
 	work, err := os.MkdirTemp("", "nix-hive-")
 	if err != nil {
@@ -51,31 +50,14 @@ func Open(ctx context.Context, req Request, checkers ...PlanChecker) (*Session, 
 }
 
 func open(ctx context.Context, req Request, work string, checkers []PlanChecker) (*Session, error) {
-	runner := &process.Exec{Environ: req.Environ}
-	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
+	exec := &process.Exec{Environ: req.Environ}
+	inv, ssh, err := prepare(ctx, req, exec, work, checkers)
 	if err != nil {
 		return nil, err
 	}
-	WriteWarnings(orDiscard(req.Log), inv)
-	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
-		return nil, fmt.Errorf("no host was touched: %w", err)
-	}
-	for _, pc := range checkers {
-		if err := pc.CheckPlan(ctx, inv); err != nil {
-			return nil, err
-		}
-	}
-	ssh, err := sshconfig.Write(work, inv.SSHConfig, sshconfig.Options{
-		IdentityFile: absPath(req.SSHKey), KnownHosts: absPath(req.KnownHosts), AcceptNewHostKeys: req.AcceptNewHostKeys,
-	})
-	if err != nil {
+	runner := (&rollout{keyVars: keyVars(inv)}).withoutKeyVars(exec)
+	if err := checkHostKeys(ctx, req, runner, ssh, inv); err != nil {
 		return nil, err
-	}
-	if req.Goal.NeedsHosts() && !req.DryRun {
-		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
-		if err := checker.Check(ctx, Targets(inv)); err != nil {
-			return nil, fmt.Errorf("no host was touched: %w", err)
-		}
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
 	return &Session{
@@ -86,9 +68,6 @@ func open(ctx context.Context, req Request, work string, checkers []PlanChecker)
 
 // Close removes the session's working directory.
 func (s *Session) Close() { os.RemoveAll(s.Work) }
-
-// Prefixed is the log writer of one instance.
-func (s *Session) Prefixed(name string) io.Writer { return s.Log.Prefixed(name + "| ") }
 
 // Progress is the observer that prints one line per state change to the
 // session's log.

@@ -80,13 +80,20 @@ func Run(ctx context.Context, req deploy.Request, target Target, observers ...en
 			Distributor: &fetcher{hosts: hosts, real: s.Stages.Distributor, inv: s.Inventory},
 			Hosts:       s.Stages.Hosts,
 		},
-		Goal: goal.Switch, Parallel: req.Parallel, Observers: wrapped, Waves: deploy.JumpHostWaves,
+		Goal: goal.Switch, Parallel: req.Parallel, Observers: wrapped, Waves: jumpHostsFirst,
 	}
 	report, runErr := e.Run(ctx, perInstance(s.Inventory))
 	for n, o := range report.Instances {
 		o.System = systems[n]
 	}
 	return report, runErr
+}
+
+// jumpHostsFirst runs the jump hosts of the selection first, alone, as a
+// deployment without a rollout does.
+func jumpHostsFirst(inv *inventory.Inventory) []engine.Wave {
+	waves, _ := deploy.RolloutWaves(inv, inventory.Rollout{}, false) // no waves: no selector to fail
+	return waves
 }
 
 // perInstance is inv with one system per instance, named after it, so
