@@ -68,3 +68,15 @@ func TestPullRequestOf(t *testing.T) {
 		})
 	}
 }
+
+func TestDryRunIsForDeployments(t *testing.T) {
+	for _, edit := range []map[string]string{
+		{"INPUT_GOAL": "plan", "INPUT_DRY-RUN": "true"},
+		{"INPUT_ROLLBACK": "previous", "INPUT_DRY-RUN": "true"},
+	} {
+		_, _, err := Parse(mustAction(fakeEnv(t, edit)))
+		if err == nil || !strings.Contains(err.Error(), "input dry-run: is for deployments") {
+			t.Errorf("%v: error %v", edit, err)
+		}
+	}
+}

@@ -157,6 +157,9 @@ func (in *Inputs) parseSettings(get func(name, def string) string, workspace str
 // checkCredentials checks the token, the keys and the nix config against
 // what the settings need; no error quotes a secret.
 func (in *Inputs) checkCredentials(bad func(string, error)) {
+	if in.DryRun && in.Command != Deploy {
+		bad("dry-run", errors.New("is for deployments; goal plan and status change nothing, and a rollback has no dry run"))
+	}
 	if in.Command == Status && in.Token == "" {
 		bad("github-token", errors.New("is empty, and goal status reads the deployments recorded in GitHub: give a token with `permissions: deployments: read`"))
 	}
