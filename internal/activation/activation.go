@@ -134,6 +134,14 @@ func (a *Agent) Command(args ...string) process.Command {
 	return process.Command{Args: a.SSH.Command(a.Host, remote...), Stdin: strings.NewReader(agentScript)}
 }
 
+// FreshCommand is Command over a new ssh connection (no master, to the
+// host or its jump hosts): what a confirmation runs, since it must prove
+// that the new system still lets nix-hive in.
+func (a *Agent) FreshCommand(args ...string) process.Command {
+	remote := append([]string{"sh", "-c", install, "nix-hive-agent"}, args...)
+	return process.Command{Args: a.SSH.FreshCommand(a.Host, remote...), Stdin: strings.NewReader(agentScript)}
+}
+
 func (a *Agent) run(ctx context.Context, args ...string) ([]byte, error) {
 	return a.Runner.Run(ctx, a.Command(args...))
 }

@@ -73,7 +73,7 @@ func (f *follower) follow(ctx context.Context, confirm bool) (Report, error) {
 			if !confirm {
 				return rep, nil
 			}
-			if _, err := a.run(ctx, "confirm", f.id); err != nil {
+			if _, err := a.Runner.Run(ctx, a.FreshCommand("confirm", f.id)); err != nil {
 				a.logf("could not confirm the new system over a fresh connection (the host will roll back): %v", firstLine(err.Error()))
 			}
 			continue

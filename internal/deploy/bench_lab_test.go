@@ -37,8 +37,9 @@ func BenchmarkFleetVersusSequential(b *testing.B) {
 	}
 	// The baseline uses the ssh config nix-hive generates, so both reach
 	// the eu instances through the bastion.
-	ssh, err := sshconfig.Write(b.TempDir(), f.inventorySSHConfig(), sshconfig.Options{IdentityFile: f.lab.Key, KnownHosts: f.lab.KnownHosts})
-	if err != nil {
+	ssh := &sshconfig.Config{Path: filepath.Join(b.TempDir(), "ssh_config")}
+	text := f.inventorySSHConfig() + "\nHost *\n  BatchMode yes\n  IdentityFile " + f.lab.Key + "\n  UserKnownHostsFile " + f.lab.KnownHosts + "\n"
+	if err := os.WriteFile(ssh.Path, []byte(text), 0o600); err != nil {
 		b.Fatal(err)
 	}
 
@@ -66,7 +67,7 @@ func BenchmarkFleetVersusSequential(b *testing.B) {
 				ssh.Command(name, path+"/bin/switch-to-configuration", "switch"),
 			}
 			for _, args := range steps {
-				if _, err := r.Run(ctx, process.Command{Args: args, Env: append(ssh.NixEnv(), labfleet.OfflineNix)}); err != nil {
+				if _, err := r.Run(ctx, process.Command{Args: args, Env: append(ssh.NixEnv(name), labfleet.OfflineNix)}); err != nil {
 					b.Fatalf("sequential baseline on %s: %v", name, err)
 				}
 			}

@@ -42,6 +42,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	if err != nil {
 		return nil, err
 	}
+	defer closeSSH(ctx, ssh, runner, req.Log)
 	ro, err := prepareRollout(ctx, req, runner, inv)
 	if err != nil {
 		return nil, err
@@ -87,7 +88,7 @@ func prepare(ctx context.Context, req Request, runner *process.Exec, work string
 			return nil, nil, err
 		}
 	}
-	ssh, err := sshconfig.Write(work, inv.SSHConfig, sshconfig.Options{
+	ssh, err := sshconfig.New(work, inv.SSHBlocks(), sshconfig.Options{
 		IdentityFile: absPath(req.SSHKey), KnownHosts: absPath(req.KnownHosts), AcceptNewHostKeys: req.AcceptNewHostKeys,
 	})
 	if err != nil {
@@ -97,16 +98,27 @@ func prepare(ctx context.Context, req Request, runner *process.Exec, work string
 }
 
 // checkHostKeys checks every host key the run needs, unless the goal
-// needs no host or it is a dry run.
+// needs no host or it is a dry run; then it opens the master connections
+// of the jump hosts, which many connections share.
 func checkHostKeys(ctx context.Context, req Request, runner process.Runner, ssh *sshconfig.Config, inv *inventory.Inventory) error {
 	if !req.Goal.NeedsHosts() || req.DryRun {
 		return nil
 	}
-	checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
-	if err := checker.Check(ctx, Targets(inv)); err != nil {
+	checker := &hostkeys.Checker{SSH: ssh, Hint: req.HostKeyHint}
+	targets := Targets(inv)
+	if err := checker.Check(ctx, targets); err != nil {
 		return fmt.Errorf("no host was touched: %w", err)
 	}
+	ssh.OpenMasters(ctx, runner, JumpHosts(ssh, targets))
 	return nil
+}
+
+// closeSSH ends the run's ssh master connections, also after a failure
+// or a cancellation; what it cannot close is a warning in log.
+func closeSSH(ctx context.Context, ssh *sshconfig.Config, r process.Runner, log io.Writer) {
+	if err := ssh.Close(ctx, r); err != nil {
+		fmt.Fprintf(orDiscard(log), "warning: %v\n", err)
+	}
 }
 
 // Load evaluates the hive with nix-hive's expressions written into

@@ -41,22 +41,20 @@ func Open(ctx context.Context, req Request, checkers ...PlanChecker) (*Session, 
 	if err != nil {
 		return nil, fmt.Errorf("make a working directory: %w", err)
 	}
-	s, err := open(ctx, req, work, checkers)
-	if err != nil {
-		os.RemoveAll(work)
-		return nil, err
-	}
-	return s, nil
+	return open(ctx, req, work, checkers)
 }
 
 func open(ctx context.Context, req Request, work string, checkers []PlanChecker) (*Session, error) {
 	exec := &process.Exec{Environ: req.Environ}
 	inv, ssh, err := prepare(ctx, req, exec, work, checkers)
 	if err != nil {
+		os.RemoveAll(work)
 		return nil, err
 	}
 	runner := (&rollout{keyVars: keyVars(inv)}).withoutKeyVars(exec)
 	if err := checkHostKeys(ctx, req, runner, ssh, inv); err != nil {
+		closeSSH(ctx, ssh, runner, req.Log)
+		os.RemoveAll(work)
 		return nil, err
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
@@ -66,8 +64,12 @@ func open(ctx context.Context, req Request, work string, checkers []PlanChecker)
 	}, nil
 }
 
-// Close removes the session's working directory.
-func (s *Session) Close() { os.RemoveAll(s.Work) }
+// Close ends the session's ssh master connections and removes its working
+// directory.
+func (s *Session) Close(ctx context.Context) {
+	closeSSH(ctx, s.SSH, s.Runner, s.Log)
+	os.RemoveAll(s.Work)
+}
 
 // Progress is the observer that prints one line per state change to the
 // session's log.

@@ -1,7 +1,7 @@
 package deploy
 
 import (
-	"net/url"
+	"github.com/nix-hive/nix-hive/internal/sshconfig"
 
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
@@ -31,10 +31,31 @@ func Targets(inv *inventory.Inventory) []string {
 
 // storeHost returns the ssh host alias of an ssh:// or ssh-ng:// store URL,
 // or "" for other stores.
-func storeHost(storeURL string) string {
-	u, err := url.Parse(storeURL)
-	if err != nil || (u.Scheme != "ssh" && u.Scheme != "ssh-ng") {
-		return ""
+func storeHost(storeURL string) string { return sshconfig.URLHost(storeURL) }
+
+// JumpHosts lists the jump hosts in front of targets that ssh reaches
+// through their own settings (the first entry of each ProxyJump list,
+// and theirs in turn), each after the jump hosts in front of it: the
+// order in which their master connections can be opened.
+func JumpHosts(ssh *sshconfig.Config, targets []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	var visit func(host, port string)
+	visit = func(host, port string) {
+		jumps := ssh.Resolve(host, port).ProxyJump
+		if len(jumps) == 0 {
+			return
+		}
+		alias, jport := sshconfig.SplitJump(jumps[0])
+		if seen[jumps[0]] {
+			return
+		}
+		seen[jumps[0]] = true
+		visit(alias, jport)
+		out = append(out, jumps[0])
 	}
-	return u.Hostname()
+	for _, t := range targets {
+		visit(t, "")
+	}
+	return out
 }

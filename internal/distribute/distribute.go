@@ -49,7 +49,7 @@ func (n *Nix) PushCommands(store, path string) []process.Command {
 	if n.SigningKey != "" {
 		cmds = append(cmds, process.Command{Args: nixcmd.Sign(n.SigningKey, path), Stderr: log})
 	}
-	return append(cmds, process.Command{Args: nixcmd.CopyTo(n.Inventory.Stores[store].URL, path), Env: n.SSH.NixEnv(), Stderr: log})
+	return append(cmds, process.Command{Args: nixcmd.CopyTo(n.Inventory.Stores[store].URL, path), Env: n.SSH.NixEnv(sshconfig.URLHost(n.Inventory.Stores[store].URL)), Stderr: log})
 }
 
 // pinAndRun is the constant remote shell text that gives the store path $1
@@ -81,7 +81,7 @@ func (n *Nix) CopyCommands(instance, path string) []process.Command {
 	if user := inst.SSH["User"]; user != "" && user != "root" {
 		url += "?remote-program=" + queryEscape(remoteNixStore)
 	}
-	return []process.Command{pin("true"), {Args: nixcmd.CopyTo(url, path), Env: n.SSH.NixEnv(), Stderr: n.log(instance)}}
+	return []process.Command{pin("true"), {Args: nixcmd.CopyTo(url, path), Env: n.SSH.NixEnv(instance), Stderr: n.log(instance)}}
 }
 
 // queryEscape escapes s for a store URL's query: every byte but letters,

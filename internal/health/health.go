@@ -118,7 +118,7 @@ func (c *Checker) attempt(ctx context.Context, instance string, hc inventory.Hea
 // ForwardArgs is the ssh command that connects its standard input and
 // output to host:port as the instance reaches it.
 func ForwardArgs(cfg *sshconfig.Config, instance, host string, port int) []string {
-	return []string{"ssh", "-F", cfg.Path, "-o", "LogLevel=ERROR", "-W", net.JoinHostPort(host, strconv.Itoa(port)), instance}
+	return cfg.ForwardArgs(instance, net.JoinHostPort(host, strconv.Itoa(port)))
 }
 
 // Request is the HTTP/1.0 request an HTTP check sends.

@@ -2,86 +2,174 @@ package hostkeys
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/process"
-	"github.com/nix-hive/nix-hive/internal/process/processtest"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
-func TestParseG(t *testing.T) {
-	out := []byte("user root\nhostname 10.0.0.11\nport 2222\nproxyjump jump@bastion:2200,edge\nstricthostkeychecking true\n" +
-		"userknownhostsfile /k/known_hosts /k/known_hosts2\nglobalknownhostsfile /etc/ssh/ssh_known_hosts\n")
-	got := ParseG(out)
-	want := Target{HostName: "10.0.0.11", Port: "2222", ProxyJump: []string{"jump@bastion:2200", "edge"}, StrictHostKeyChecking: "true",
-		KnownHostsFiles: []string{"/k/known_hosts", "/k/known_hosts2", "/etc/ssh/ssh_known_hosts"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseG = %+v\nwant %+v", got, want)
+// newKey returns a fresh public key in authorized_keys form.
+func newKey(t testing.TB) (ssh.PublicKey, string) {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if name := got.LookupName(); name != "[10.0.0.11]:2222" {
-		t.Errorf("LookupName = %q", name)
+	k, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if name := (Target{HostName: "h", Port: "22", KeyAlias: "alias"}).LookupName(); name != "alias" {
-		t.Errorf("LookupName with alias = %q", name)
+	return k, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
+}
+
+// TestKnown checks Known on each kind of known_hosts line, and that it
+// agrees with golang.org/x/crypto/ssh/knownhosts for the lines that
+// package checks keys against (all but @cert-authority).
+func TestKnown(t *testing.T) {
+	_, a := newKey(t)
+	_, b := newKey(t)
+	_, revoked := newKey(t)
+	_, ca := newKey(t)
+	file := filepath.Join(t.TempDir(), "known_hosts")
+	lines := []string{
+		"# a comment",
+		"10.0.0.1,web-1.example.com " + a,
+		"[10.0.0.2]:2222 " + a,
+		"*.site.example.com,!bad.site.example.com " + b,
+		"10.0.0.?" + " " + b,
+		knownhosts.HashHostname("10.9.9.9") + " " + a,
+		knownhosts.HashHostname("[10.9.9.8]:2200") + " " + b,
+		"10.0.0.66 " + revoked,
+		"@revoked * " + revoked,
+		"this line is not a known_hosts line",
+		"@cert-authority *.ca.example.com " + ca,
 	}
-	if ParseG([]byte("proxyjump none\n")).ProxyJump != nil {
-		t.Error("proxyjump none was read as a jump host")
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	k, err := ReadKnownHosts([]string{file, filepath.Join(t.TempDir(), "missing")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracle, err := knownhosts.New(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		host, port string
+		known, ca  bool
+	}{
+		{"10.0.0.1", "22", true, false},
+		{"web-1.example.com", "", true, false},
+		{"10.0.0.1", "2222", false, false},
+		{"10.0.0.2", "2222", true, false},
+		{"10.0.0.2", "22", true, false}, // 10.0.0.? matches
+		{"a.site.example.com", "22", true, false},
+		{"bad.site.example.com", "22", false, false},
+		{"10.9.9.9", "22", true, false},
+		{"10.9.9.8", "2200", true, false},
+		{"10.9.9.8", "22", false, false},
+		{"10.0.0.66", "22", false, false},
+		{"10.0.0.100", "22", false, false},
+		{"x.ca.example.com", "22", true, true},
+		{"x.ca.example.com", "2222", false, true},
+	}
+	for _, tt := range tests {
+		name := LookupName(tt.host, tt.port)
+		if got := k.Known(name); got != tt.known {
+			t.Errorf("Known(%q) = %v, want %v", name, got, tt.known)
+		}
+		if tt.ca {
+			continue
+		}
+		if got := oracleKnows(t, oracle, k, tt.host, tt.port); got != tt.known {
+			t.Errorf("x/crypto/ssh/knownhosts says %q known = %v, want %v", name, got, tt.known)
+		}
 	}
 }
 
-func TestJumpAlias(t *testing.T) {
-	tests := []struct{ in, alias, port string }{
-		{"bastion", "bastion", ""},
-		{"root@bastion", "bastion", ""},
-		{"root@bastion:2200", "bastion", "2200"},
-		{"[fe80::1]:22", "fe80::1", "22"},
-		{"fe80::1", "fe80::1", ""},
+// oracleKnows asks knownhosts whether any key it knows for host is
+// accepted: a key it does not know yields the keys it wants.
+func oracleKnows(t *testing.T, cb ssh.HostKeyCallback, k *KnownHosts, host, port string) bool {
+	if port == "" {
+		port = "22"
 	}
-	for _, tt := range tests {
-		if a, p := jumpAlias(tt.in); a != tt.alias || p != tt.port {
-			t.Errorf("jumpAlias(%q) = %q, %q; want %q, %q", tt.in, a, p, tt.alias, tt.port)
+	addr := net.JoinHostPort(host, port)
+	remote := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 250), Port: 22}
+	dummy, _ := newKey(t)
+	var ke *knownhosts.KeyError
+	if err := cb(addr, remote, dummy); !errors.As(err, &ke) {
+		return false
+	}
+	for _, w := range ke.Want {
+		if cb(addr, remote, w.Key) == nil {
+			return true
 		}
 	}
+	return false
 }
 
 func TestCheck(t *testing.T) {
+	_, key := newKey(t)
 	known := filepath.Join(t.TempDir(), "known_hosts")
-	os.WriteFile(known, []byte("10.0.0.1 ssh-ed25519 AAAA\n"), 0o600)
-	cfg := &sshconfig.Config{Path: "/run/cfg"}
-	f := processtest.New(t)
-	g := func(host, jump string) string {
-		return "hostname " + host + "\nport 22\nproxyjump " + jump + "\nstricthostkeychecking true\nuserknownhostsfile " + known + "\n"
+	os.WriteFile(known, []byte("10.0.0.1 "+key+"\nfrankfurt-key "+key+"\n"), 0o600)
+	blocks := []sshconfig.Block{
+		{Name: "web-1", Options: map[string]string{"HostName": "10.0.0.1"}},
+		{Name: "eu-1", Options: map[string]string{"HostName": "10.1.0.1", "ProxyJump": "root@bastion:2200"}},
+		{Name: "eu-2", Options: map[string]string{"HostName": "10.1.0.2", "ProxyJump": "bastion,inner"}},
+		{Name: "bastion", Options: map[string]string{"HostName": "10.0.0.9"}},
+		{Name: "inner", Options: map[string]string{"HostName": "10.1.0.250", "StrictHostKeyChecking": "accept-new"}},
+		{Name: "fra-1", Options: map[string]string{"HostName": "10.2.0.1", "HostKeyAlias": "frankfurt-key", "Port": "2222"}},
+		{Name: "asked", Options: map[string]string{"HostName": "10.2.0.9", "StrictHostKeyChecking": "yes"}},
 	}
-	f.Expect([]string{"ssh", "-G", "-F", "/run/cfg", "web-1"}, g("10.0.0.1", "none"), nil)
-	f.Expect([]string{"ssh", "-G", "-F", "/run/cfg", "eu-1"}, g("10.1.0.1", "bastion"), nil)
-	f.Expect([]string{"ssh", "-G", "-F", "/run/cfg", "bastion"}, g("10.0.0.9", "none"), nil)
-	f.Expect([]string{"ssh-keygen", "-F", "10.0.0.1"}, "# Host 10.0.0.1 found", nil)
-	f.Expect([]string{"ssh-keygen", "-F", "10.1.0.1"}, "", &process.CommandError{ExitCode: 1})
-	f.Expect([]string{"ssh-keygen", "-F", "10.0.0.9"}, "", &process.CommandError{ExitCode: 1})
-	err := (&Checker{Runner: f, SSH: cfg}).Check(context.Background(), []string{"web-1", "eu-1"})
-	if !errors.Is(err, ErrUnknownHost) {
-		t.Fatalf("error = %v, want ErrUnknownHost", err)
+	tests := []struct {
+		name    string
+		o       sshconfig.Options
+		aliases []string
+		want    []string
+		not     []string
+	}{
+		{"known", sshconfig.Options{}, []string{"web-1", "fra-1"}, nil, nil},
+		{"unknown host and jump host", sshconfig.Options{}, []string{"web-1", "eu-1", "eu-2"},
+			[]string{"jump host bastion of eu-1 ([10.0.0.9]:2200): host key is not known", "eu-1 (10.1.0.1): host key is not known",
+				"eu-2 (10.1.0.2)", "jump host bastion of eu-2 (10.0.0.9)", "--accept-new-host-keys"},
+			[]string{"web-1", "inner"}},
+		{"trust on first use", sshconfig.Options{AcceptNewHostKeys: true}, []string{"eu-1", "asked"},
+			[]string{"asked (10.2.0.9): host key is not known"}, []string{"eu-1", "bastion"}},
 	}
-	msg := err.Error()
-	for _, want := range []string{"jump host bastion of eu-1 (10.0.0.9): host key is not known", "eu-1 (10.1.0.1): host key is not known", "--accept-new-host-keys"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error lacks %q:\n%s", want, msg)
-		}
-	}
-	if strings.Contains(msg, "web-1") {
-		t.Errorf("web-1 is known but was reported:\n%s", msg)
-	}
-}
-
-func TestCheckSkipsTrustOnFirstUse(t *testing.T) {
-	f := processtest.New(t)
-	f.Expect([]string{"ssh", "-G"}, "hostname 10.0.0.1\nstricthostkeychecking accept-new\n", nil)
-	if err := (&Checker{Runner: f, SSH: &sshconfig.Config{Path: "/c"}}).Check(context.Background(), []string{"a"}); err != nil {
-		t.Errorf("accept-new host was checked: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.KnownHosts, tt.o.NoMultiplex = known, true
+			cfg, err := sshconfig.New(t.TempDir(), blocks, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = (&Checker{SSH: cfg}).Check(context.Background(), tt.aliases)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("error = %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnknownHost) {
+				t.Fatalf("error = %v, want ErrUnknownHost", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error names %q:\n%v", w, err)
+				}
+			}
+		})
 	}
 }

@@ -79,7 +79,7 @@ func Run(ctx context.Context, req deploy.Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
+	defer s.Close(ctx)
 	p := &planner{s: s, parallel: max(req.Parallel, 1), hosts: &generation.Reader{Runner: s.Runner, SSH: s.SSH},
 		closures: &closure.Reader{Runner: s.Runner, SSH: s.SSH}}
 	return p.run(ctx)

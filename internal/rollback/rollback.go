@@ -64,7 +64,7 @@ func Run(ctx context.Context, req deploy.Request, target Target, observers ...en
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
+	defer s.Close(ctx)
 	hosts := &generation.Reader{Runner: s.Runner, SSH: s.SSH}
 	systems := map[string]string{}
 	for n, inst := range s.Inventory.Instances {

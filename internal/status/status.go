@@ -89,7 +89,7 @@ func Run(ctx context.Context, req deploy.Request, expect Expect) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
+	defer s.Close(ctx)
 	expected := expect(ctx, s)
 	hosts := &generation.Reader{Runner: s.Runner, SSH: s.SSH}
 	res := &Result{Instances: map[string]*Instance{}}
