@@ -11,7 +11,7 @@
 let
   lib = import ./lib.nix { file = baseNameOf hiveFile; };
   raw = if flake != null then flake.hive else import hiveFile;
-  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" "discover" "rollout" ]
+  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" "discover" "rollout" "substituteOnDestination" ]
     (if builtins.isAttrs raw then raw
      else lib.fail "top level" "hive.nix must evaluate to an attribute set { systems = ...; instances = ...; }, got ${lib.describe raw}");
   paths = import ./paths.nix { inherit lib hive deployment flake; };
@@ -24,4 +24,10 @@ in
   inherit paths systems discover;
   inherit (rest) stores instances sshHosts;
   inherit (rollout) rollout healthChecks keys;
+  # Direct copies let the instance fetch what it can from its own
+  # substituters (nix copy --substitute-on-destination) unless this is false.
+  substituteOnDestination =
+    let v = hive.substituteOnDestination or true; in
+    if builtins.isBool v then v
+    else lib.fail "substituteOnDestination" "expected a boolean, got ${lib.describe v}";
 }

@@ -81,7 +81,11 @@ func (n *Nix) CopyCommands(instance, path string) []process.Command {
 	if user := inst.SSH["User"]; user != "" && user != "root" {
 		url += "?remote-program=" + queryEscape(remoteNixStore)
 	}
-	return []process.Command{pin("true"), {Args: nixcmd.CopyTo(url, path), Env: n.SSH.NixEnv(instance), Stderr: n.log(instance)}}
+	copyTo := nixcmd.CopyTo
+	if n.Inventory.SubstituteOnDestination {
+		copyTo = nixcmd.CopyToSubstituting
+	}
+	return []process.Command{pin("true"), {Args: copyTo(url, path), Env: n.SSH.NixEnv(instance), Stderr: n.log(instance)}}
 }
 
 // queryEscape escapes s for a store URL's query: every byte but letters,

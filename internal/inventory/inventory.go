@@ -60,6 +60,10 @@ type Inventory struct {
 	HealthChecks map[string]map[string]HealthCheck `json:"healthChecks"`
 	// Keys are the secrets uploaded to the hosts (see KeysOf).
 	Keys Keys `json:"keys"`
+	// SubstituteOnDestination lets an instance the runner copies to
+	// directly fetch what it can from its own substituters (hive.nix's
+	// substituteOnDestination, true unless set to false).
+	SubstituteOnDestination bool `json:"substituteOnDestination"`
 }
 
 // System is one system configuration.
@@ -151,6 +155,7 @@ func (inv *Inventory) Only(names []string) *Inventory {
 		Discover:   inv.Discover,
 		Warnings:   inv.Warnings,
 		Rollout:    inv.Rollout, HealthChecks: inv.HealthChecks, Keys: inv.Keys,
+		SubstituteOnDestination: inv.SubstituteOnDestination,
 	}
 	for _, n := range names {
 		i, ok := inv.Instances[n]

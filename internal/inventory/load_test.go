@@ -64,6 +64,9 @@ func TestLoadFleet(t *testing.T) {
 	if got := inv.Tags("web-1"); strings.Join(got, " ") != "eu frontend" {
 		t.Errorf("tags of web-1 = %v", got)
 	}
+	if !inv.SubstituteOnDestination || !inv.Only([]string{"web-1"}).SubstituteOnDestination {
+		t.Error("substituteOnDestination is not on by default")
+	}
 }
 
 func TestLoadRejectsBadHives(t *testing.T) {
@@ -111,6 +114,8 @@ func TestLoadRejectsBadHives(t *testing.T) {
 			[]string{"hive.nix: systems.arm.configuration: missing"}},
 		{"bad batch", `stores.eu = {`, `rollout = { waves = [ "@eu" ]; batch = "0"; }; stores.eu = {`,
 			[]string{`hive.nix: rollout.batch: "0" is neither a number of instances`}},
+		{"substituteOnDestination not a boolean", `stores.eu = {`, `substituteOnDestination = "no"; stores.eu = {`,
+			[]string{"hive.nix: substituteOnDestination: expected a boolean, got a string"}},
 		{"misspelt rollout attribute", `stores.eu = {`, `rollout.wave = [ "@eu" ]; stores.eu = {`,
 			[]string{"hive.nix: rollout.wave: unknown attribute; expected one of: waves, batch, rollbackWave"}},
 		{"a check that is both a command and HTTP", `tags = [ "frontend" ];`, `tags = [ "frontend" ]; healthChecks.up = { command = [ "true" ]; http.port = 80; };`,
@@ -167,5 +172,29 @@ func TestResolveHive(t *testing.T) {
 	}
 	if _, _, err := ResolveHive(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "hive file not found") {
 		t.Errorf("missing hive: %v", err)
+	}
+}
+
+func TestSubstituteOnDestinationOptOut(t *testing.T) {
+	fleet, err := os.ReadFile("testdata/fleet/hive.nix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		setting string
+		want    bool
+	}{{"", true}, {"substituteOnDestination = true;", true}, {"substituteOnDestination = false;", false}} {
+		dir := t.TempDir()
+		src := strings.Replace(string(fleet), "stores.eu = {", tt.setting+" stores.eu = {", 1)
+		if err := os.WriteFile(filepath.Join(dir, "hive.nix"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inv, err := load(t, filepath.Join(dir, "hive.nix"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv.SubstituteOnDestination != tt.want {
+			t.Errorf("%q: SubstituteOnDestination = %v, want %v", tt.setting, inv.SubstituteOnDestination, tt.want)
+		}
 	}
 }

@@ -92,6 +92,13 @@ func CopyTo(storeURL, path string) []string {
 	return append(append([]string{"nix"}, experimental()...), "copy", "--no-check-sigs", "--to", storeURL, path)
 }
 
+// CopyToSubstituting is CopyTo letting the destination (an ssh store)
+// fetch what it can from its own substituters first
+// (--substitute-on-destination, in Nix 2.8 and later).
+func CopyToSubstituting(storeURL, path string) []string {
+	return append(append([]string{"nix"}, experimental()...), "copy", "--no-check-sigs", "--substitute-on-destination", "--to", storeURL, path)
+}
+
 // Substitute returns the command an instance runs to fetch a closure from
 // its store, trusting the store's key.
 func Substitute(path, substituter, publicKey string) []string {
