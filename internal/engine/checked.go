@@ -15,7 +15,10 @@ import (
 // activation, which the host then undoes as the failure policy says. With
 // Engine.Reboot, a boot, or a switch whose system needs a reboot, is
 // followed by the reboot, the keys (a reboot empties /run) and the checks.
-func (r *run) activateChecked(ctx context.Context, name string, host Host, path string) (ActivationResult, error) {
+//
+// release gives the instance's slot to the next instance before the
+// confirmation, which waits on the host and not on the runner.
+func (r *run) activateChecked(ctx context.Context, name string, host Host, path string, release func()) (ActivationResult, error) {
 	a, err := host.Activate(ctx, path, r.goal)
 	if err != nil {
 		return ActivationResult{}, err
@@ -28,6 +31,7 @@ func (r *run) activateChecked(ctx context.Context, name string, host Host, path 
 			return ActivationResult{}, reject(ctx, a, err)
 		}
 	}
+	release()
 	res, err := a.Confirm(ctx)
 	if err != nil {
 		return ActivationResult{}, err

@@ -81,7 +81,7 @@ func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, er
 	}
 	var builds sync.WaitGroup
 	defer builds.Wait()
-	r.startBuilds(plan, &builds)
+	r.startBuilds(ctx, plan, &builds)
 	r.runWaves(ctx, waves, plan)
 	return r.report, r.report.err()
 }

@@ -26,6 +26,9 @@ type fakeStages struct {
 	badBuild map[string]bool // systems whose build fails
 	reboot   map[string]bool // hosts whose new system needs a reboot
 	order    []string        // instances in the order their activation ended
+	// onConfirm, when set, runs at the start of every confirmation, and
+	// onActivate at the start of every activation, outside the lock.
+	onConfirm, onActivate func(instance string)
 }
 
 func newFakeStages(t testing.TB, inv *inventory.Inventory) *fakeStages {
@@ -106,6 +109,9 @@ func (h fakeHost) Status(context.Context) (HostStatus, error) {
 }
 
 func (h fakeHost) Activate(_ context.Context, path string, g goal.Goal) (Activation, error) {
+	if h.f.onActivate != nil {
+		h.f.onActivate(h.name)
+	}
 	h.f.count("activate %s", h.name)
 	if h.f.failing[h.name] {
 		return nil, fmt.Errorf("%w: switch-to-configuration %s failed", ErrRolledBack, g)
@@ -120,6 +126,9 @@ type fakeActivation struct {
 }
 
 func (a fakeActivation) Confirm(context.Context) (ActivationResult, error) {
+	if a.h.f.onConfirm != nil {
+		a.h.f.onConfirm(a.h.name)
+	}
 	a.h.f.count("confirm %s", a.h.name)
 	a.h.f.mu.Lock()
 	defer a.h.f.mu.Unlock()

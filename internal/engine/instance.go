@@ -9,8 +9,10 @@ import (
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
 
-// instance takes one instance through the pipeline and records its outcome.
-func (r *run) instance(ctx context.Context, name string) {
+// instance takes one instance through the pipeline and records its
+// outcome. It calls release (which may be called again) when it no longer
+// needs its slot: before the confirmation.
+func (r *run) instance(ctx context.Context, name string, release func()) {
 	inst := r.inv.Instances[name]
 	step := func(s State, detail string) { r.emit(ctx, Event{Instance: name, State: s, Detail: detail}) }
 	fail := func(err error) { r.fail(ctx, name, err) }
@@ -51,7 +53,7 @@ func (r *run) instance(ctx context.Context, name string) {
 		return
 	}
 	step(Activating, string(r.goal))
-	res, err := r.activateChecked(ctx, name, host, path)
+	res, err := r.activateChecked(ctx, name, host, path, release)
 	if err != nil {
 		fail(fmt.Errorf("activate %s on %s: %w", r.goal, name, err))
 		return

@@ -122,18 +122,33 @@ func (r *run) plan(ctx context.Context, names []string) *Plan {
 }
 
 // startBuilds starts the build of every system some changed instance
-// needs; instances wait for theirs. A run in which every instance is
-// unchanged builds nothing.
-func (r *run) startBuilds(p *Plan, builds *sync.WaitGroup) {
-	needed := map[string]bool{}
-	for _, i := range p.Instances {
-		if i.Changed && i.Err == nil {
-			needed[i.System] = true
+// needs and, as soon as a system is built, its push to every store a
+// changed instance of it fetches from: a closure does not wait for an
+// instance's turn (or its wave) to reach its store.
+func (r *run) startBuilds(ctx context.Context, p *Plan, builds *sync.WaitGroup) {
+	needed := map[string]map[string]bool{} // system -> stores
+	for n, i := range p.Instances {
+		if !i.Changed || i.Err != nil {
+			continue
+		}
+		if needed[i.System] == nil {
+			needed[i.System] = map[string]bool{}
+		}
+		if store := r.inv.Instances[n].Store; store != "" && r.goal.NeedsHosts() {
+			needed[i.System][store] = true
 		}
 	}
-	for system := range needed {
+	for system, stores := range needed {
 		build := r.builds[system]
-		builds.Go(func() { _, _ = build() })
+		builds.Go(func() {
+			path, err := build()
+			if err != nil {
+				return
+			}
+			for store := range stores {
+				builds.Go(func() { _ = r.push(ctx, system, path, store)() })
+			}
+		})
 	}
 }
 

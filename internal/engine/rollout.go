@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
@@ -78,18 +80,7 @@ func (r *run) runWaves(ctx context.Context, waves []Wave, plan *Plan) {
 			}
 			continue
 		}
-		var g errgroup.Group
-		g.SetLimit(orDefault(r.engine.Parallel, 10))
-		for _, n := range wave.Instances {
-			if r.settle(ctx, n, plan.Instances[n]) {
-				continue
-			}
-			g.Go(func() error {
-				r.instance(ctx, n)
-				return nil
-			})
-		}
-		_ = g.Wait()
+		r.runWave(ctx, wave.Instances, plan)
 		since = append(since, wave.Instances...)
 		if !wave.Gate {
 			continue
@@ -102,6 +93,26 @@ func (r *run) runWaves(ctx context.Context, waves []Wave, plan *Plan) {
 		}
 		since = nil
 	}
+}
+
+// runWave runs the instances of one wave, Parallel at once; an instance
+// gives its slot to the next before its confirmation, so that waiting for
+// one host's confirmation does not hold up the next host.
+func (r *run) runWave(ctx context.Context, names []string, plan *Plan) {
+	slots := semaphore.NewWeighted(int64(orDefault(r.engine.Parallel, 10)))
+	var wg sync.WaitGroup
+	for _, n := range names {
+		if r.settle(ctx, n, plan.Instances[n]) {
+			continue
+		}
+		_ = slots.Acquire(context.WithoutCancel(ctx), 1)
+		release := sync.OnceFunc(func() { slots.Release(1) })
+		wg.Go(func() {
+			defer release()
+			r.instance(ctx, n, release)
+		})
+	}
+	wg.Wait()
 }
 
 // failedAny reports whether any of the instances did not succeed.
