@@ -48,6 +48,11 @@ type Inputs struct {
 	Environment Template
 	// Parallel is how many instances are copied and activated at once.
 	Parallel int
+	// Shard is the part of the selection this job deploys (input shard).
+	Shard deploy.Shard
+	// EvalCache is the evaluation cache's directory (input eval-cache);
+	// "" for none.
+	EvalCache string
 	// DryRun prints the commands and changes nothing.
 	DryRun bool
 	// Record says whether deployments are recorded in GitHub: the
@@ -119,12 +124,33 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		errs = append(errs, err)
 	}
 	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.parsePerf(get, a.Getenv("HOME"), bad)
 	in.parseRollout(get, bad)
 	in.checkCredentials(bad)
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
 	return in, run, nil
+}
+
+// parsePerf parses the inputs that spread a deployment over jobs (shard)
+// and keep evaluations across runs (eval-cache: a directory, default
+// ~/.cache/nix-hive/eval, or false).
+func (in *Inputs) parsePerf(get func(name, def string) string, home string, bad func(string, error)) {
+	var err error
+	if in.Shard, err = deploy.ParseShard(get("shard", "")); err != nil {
+		bad("shard", err)
+	}
+	switch v := get("eval-cache", ""); {
+	case v == "false":
+	case v == "" && filepath.IsAbs(home):
+		in.EvalCache = filepath.Join(home, ".cache", "nix-hive", "eval")
+	case v == "":
+	case !filepath.IsAbs(v):
+		bad("eval-cache", fmt.Errorf("%q is not an absolute directory or false", v))
+	default:
+		in.EvalCache = v
+	}
 }
 
 // parseSettings parses the inputs that say what to deploy and how.

@@ -55,6 +55,21 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("%+v", in)
 			}
 		}},
+		{"shard and eval cache", map[string]string{"INPUT_SHARD": "2/3", "INPUT_EVAL-CACHE": "/cache/eval"}, func(t *testing.T, in *Inputs) {
+			if in.Shard.String() != "2/3" || in.EvalCache != "/cache/eval" {
+				t.Errorf("shard %v, eval cache %q", in.Shard, in.EvalCache)
+			}
+		}},
+		{"eval cache by default under HOME", map[string]string{"HOME": "/home/runner"}, func(t *testing.T, in *Inputs) {
+			if in.EvalCache != "/home/runner/.cache/nix-hive/eval" {
+				t.Errorf("eval cache %q", in.EvalCache)
+			}
+		}},
+		{"eval cache off", map[string]string{"HOME": "/home/runner", "INPUT_EVAL-CACHE": "false"}, func(t *testing.T, in *Inputs) {
+			if in.EvalCache != "" {
+				t.Errorf("eval cache %q", in.EvalCache)
+			}
+		}},
 		{"build needs no ssh key", map[string]string{"INPUT_GOAL": "build", "INPUT_SSH-PRIVATE-KEY": ""}, func(t *testing.T, in *Inputs) {
 			if in.SSHKey != "" || in.Goal != goal.Build {
 				t.Errorf("%+v", in)
@@ -131,6 +146,8 @@ func TestParseRejects(t *testing.T) {
 	}{
 		{"unknown goal", map[string]string{"INPUT_GOAL": "deploy"}, `input goal: unknown goal "deploy"`},
 		{"parallel 0", map[string]string{"INPUT_PARALLEL": "0"}, `input parallel: "0" is not a whole number of at least 1`},
+		{"shard out of range", map[string]string{"INPUT_SHARD": "4/3"}, `input shard: "4/3" is not K/N with 1 <= K <= N`},
+		{"eval cache relative", map[string]string{"INPUT_EVAL-CACHE": "cache"}, `input eval-cache: "cache" is not an absolute directory or false`},
 		{"parallel negative", map[string]string{"INPUT_PARALLEL": "-2"}, `input parallel: "-2"`},
 		{"parallel not a number", map[string]string{"INPUT_PARALLEL": "ten"}, `input parallel: "ten"`},
 		{"dry-run not a boolean", map[string]string{"INPUT_DRY-RUN": "yes"}, `input dry-run: "yes" is not a boolean`},

@@ -88,6 +88,7 @@ func request(in *Inputs, keys *Keys, environ []string, log io.Writer) deploy.Req
 		SSHKey: keys.SSHKey, KnownHosts: keys.KnownHosts, SigningKey: keys.SigningKey, HostKeyHint: hostKeyHint,
 		ConfirmTimeout: deploy.DefaultConfirmTimeout, LockTimeout: deploy.DefaultLockTimeout,
 		Environ: NixEnviron(environ, in.NixConfig), Log: log, Commands: log,
+		Shard: in.Shard, EvalCache: in.EvalCache,
 	})
 }
 

@@ -6,12 +6,17 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/nix-hive/nix-hive/internal/ctxtime"
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/evalcache"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/nixcmd"
 	"github.com/nix-hive/nix-hive/internal/process"
@@ -30,6 +35,9 @@ type Nix struct {
 	RootDir string
 	// Log returns the writer for a system's nix output; nil discards it.
 	Log func(system string) io.Writer
+	// Cache, when set, keeps each system's derivation across runs with
+	// the same inputs; nil evaluates every system.
+	Cache *evalcache.Cache
 }
 
 var _ engine.Builder = (*Nix)(nil)
@@ -60,12 +68,22 @@ func (n *Nix) BuildCommand(sys engine.System) process.Command {
 	return process.Command{Args: nixcmd.Realise(sys.Drv, n.root(sys.Name), n.Inventory.Systems[sys.Name].Nix), Stderr: n.log(sys.Name)}
 }
 
-// Evaluate implements engine.Builder.
+// Evaluate implements engine.Builder. With a cache, a system whose inputs
+// are unchanged since an earlier run is not evaluated: its derivation is
+// taken from the cache, unless the garbage collector removed it since.
 func (n *Nix) Evaluate(ctx context.Context, system string) (engine.System, error) {
 	fail := func(err error) (engine.System, error) {
 		return engine.System{}, fmt.Errorf("evaluate system %s: %w", system, err)
 	}
-	out, err := n.Runner.Run(ctx, n.EvaluateCommand(system))
+	sys := n.Inventory.Systems[system]
+	if n.Cache != nil {
+		if drv, ok := n.Cache.Get(system, sys); ok {
+			if path, err := n.outputs(ctx, system, drv); err == nil {
+				return engine.System{Name: system, Drv: drv, Path: path}, nil
+			}
+		}
+	}
+	out, err := n.runRetryingBusy(ctx, n.EvaluateCommand(system))
 	if err != nil {
 		return fail(err)
 	}
@@ -73,15 +91,56 @@ func (n *Nix) Evaluate(ctx context.Context, system string) (engine.System, error
 	if err != nil {
 		return fail(err)
 	}
-	out, err = n.Runner.Run(ctx, n.OutputsCommand(system, drv))
+	path, err := n.outputs(ctx, system, drv)
 	if err != nil {
 		return fail(err)
 	}
-	path, err := nixcmd.ParsePath(out)
-	if err != nil {
-		return fail(err)
+	if n.Cache != nil {
+		if err := n.Cache.Put(system, sys, drv); err != nil {
+			fmt.Fprintf(n.log(system), "warning: %v\n", err)
+		}
 	}
 	return engine.System{Name: system, Drv: drv, Path: path}, nil
+}
+
+// outputs returns the output path of a derivation; it fails when the
+// derivation is not (or no longer) in the store.
+func (n *Nix) outputs(ctx context.Context, system, drv string) (string, error) {
+	out, err := n.Runner.Run(ctx, n.OutputsCommand(system, drv))
+	if err != nil {
+		return "", err
+	}
+	return nixcmd.ParsePath(out)
+}
+
+// busyRetries is how often an evaluation that found the Nix database busy
+// (another evaluation writing derivations into it) is tried again.
+const busyRetries = 4
+
+// busyDatabase reports whether nix failed because its SQLite database was
+// busy ("SQLite database '/nix/var/nix/db/db.sqlite' is busy").
+func busyDatabase(stderr string) bool {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, "SQLite database") && strings.Contains(line, "is busy") {
+			return true
+		}
+	}
+	return false
+}
+
+// runRetryingBusy runs c, and again, after a pause, while nix fails
+// because its SQLite database is busy.
+func (n *Nix) runRetryingBusy(ctx context.Context, c process.Command) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := n.Runner.Run(ctx, c)
+		var ce *process.CommandError
+		if err == nil || attempt > busyRetries || !errors.As(err, &ce) || !busyDatabase(ce.StderrTail) {
+			return out, err
+		}
+		if err := ctxtime.Sleep(ctx, time.Duration(attempt)*250*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // Build implements engine.Builder.

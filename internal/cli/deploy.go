@@ -18,6 +18,7 @@ import (
 // deployFlags are the deploy command's flags, as parsed.
 type deployFlags struct {
 	target
+	perf                      perfFlags
 	goal, parallel, onFailure string
 	json                      bool
 	request                   deploy.Request
@@ -39,6 +40,7 @@ func (f *deployFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&r.ActivationTimeout, "activation-timeout", activation.DefaultTimeout, "how long to wait for switch-to-configuration to finish on a host; past it the host keeps what the activation does")
 	fs.StringVar(&f.onFailure, "on-activation-failure", string(activation.Rollback), "rollback or keep: what a failing switch-to-configuration (exit 2, 4, ...) leads to")
 	f.registerRollout(fs)
+	f.perf.register(fs, true)
 }
 
 // parseDeploy parses the deploy (or build) command line into a validated
@@ -83,6 +85,9 @@ func parseDeploy(name string, args []string, std IO, fixedGoal goal.Goal) (*depl
 	}
 	if r.RebootTimeout <= 0 {
 		return nil, fmt.Errorf("%w: --reboot-timeout must be positive", ErrUsage)
+	}
+	if err := f.perf.apply(r, std.Env); err != nil {
+		return nil, err
 	}
 	r.Hive, r.Environ, r.Log, r.Commands = f.hive, std.Environ, std.Stderr, std.Stdout
 	return &f, nil

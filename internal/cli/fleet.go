@@ -17,6 +17,7 @@ import (
 // rollback): the selection, ssh and --json.
 type hostFlags struct {
 	target
+	perf     perfFlags
 	parallel string
 	json     bool
 	request  deploy.Request
@@ -30,6 +31,7 @@ func (f *hostFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.SSHKey, "ssh-key", "", "private key file for ssh (default: ssh's own)")
 	fs.StringVar(&r.KnownHosts, "known-hosts", "", "known_hosts file to check host keys against (default: ssh's own)")
 	fs.BoolVar(&r.AcceptNewHostKeys, "accept-new-host-keys", false, "trust a host key on first use (host keys are checked otherwise)")
+	f.perf.register(fs, false)
 }
 
 // parseHosts parses a host-reading command's line; extra registers its
@@ -57,6 +59,9 @@ func parseHosts(name, doc string, args []string, std IO, extra func(*flag.FlagSe
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	if err := checkKeys(r); err != nil {
+		return nil, err
+	}
+	if err := f.perf.apply(r, std.Env); err != nil {
 		return nil, err
 	}
 	r.Hive, r.Environ, r.Log = f.hive, std.Environ, std.Stderr

@@ -18,6 +18,7 @@ import (
 	"github.com/nix-hive/nix-hive/internal/distribute"
 	"github.com/nix-hive/nix-hive/internal/dryrun"
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/evalcache"
 	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
@@ -54,7 +55,7 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
 	e := &engine.Engine{
-		Stages:       ro.stages(stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log), req, runner, ssh, inv, log),
+		Stages:       ro.stages(stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log, evalCache(ctx, req, runner, inv, work)), req, runner, ssh, inv, log),
 		Goal:         req.Goal,
 		Parallel:     req.Parallel,
 		Observers:    append([]engine.Observer{progress(log)}, observers...),
@@ -73,6 +74,9 @@ func prepare(ctx context.Context, req Request, runner *process.Exec, work string
 	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
 	if err != nil {
 		return nil, nil, err
+	}
+	if req.Shard.N > 1 {
+		inv = inv.Only(req.Shard.Select(inv))
 	}
 	if inv.Flake != nil {
 		if err := flake.Fetch(ctx, runner, inv.Flake); err != nil {
@@ -111,6 +115,21 @@ func checkHostKeys(ctx context.Context, req Request, runner process.Runner, ssh 
 	}
 	ssh.OpenMasters(ctx, runner, JumpHosts(ssh, targets))
 	return nil
+}
+
+// evalCache returns the run's evaluation cache, or nil when req has none
+// or it is a dry run; when the inputs cannot be hashed, the run goes on
+// without one, with a warning.
+func evalCache(ctx context.Context, req Request, r process.Runner, inv *inventory.Inventory, work string) *evalcache.Cache {
+	if req.EvalCache == "" || req.DryRun {
+		return nil
+	}
+	key, err := evalcache.InputsKey(ctx, r, evalcache.Inputs{Inventory: inv, ExprDir: filepath.Join(work, "hive"), Environ: req.Environ})
+	if err != nil {
+		fmt.Fprintf(orDiscard(req.Log), "warning: %v; evaluating every system\n", err)
+		return nil
+	}
+	return &evalcache.Cache{Dir: req.EvalCache, Inputs: key}
 }
 
 // closeSSH ends the run's ssh master connections, also after a failure
@@ -169,9 +188,9 @@ func WriteWarnings(w io.Writer, inv *inventory.Inventory) {
 }
 
 // stages assembles the real stages, or their dry-run decorator.
-func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared) engine.Stages {
+func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared, cache *evalcache.Cache) engine.Stages {
 	prefixed := func(name string) io.Writer { return log.Prefixed(name + "| ") }
-	b := &build.Nix{Runner: r, Inventory: inv, ExprDir: filepath.Join(work, "hive"), RootDir: filepath.Join(work, "roots"), Log: prefixed}
+	b := &build.Nix{Runner: r, Inventory: inv, ExprDir: filepath.Join(work, "hive"), RootDir: filepath.Join(work, "roots"), Log: prefixed, Cache: cache}
 	d := &distribute.Nix{Runner: push, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
 	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
 		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,

@@ -92,6 +92,12 @@ type Request struct {
 	// activation.DefaultRebootTimeout) for it to come back.
 	Reboot        bool
 	RebootTimeout time.Duration
+	// Shard, when set, narrows the selection to one part of it (--shard
+	// K/N), split by store (see Shard.Select).
+	Shard Shard
+	// EvalCache is the directory of the evaluation cache (see
+	// internal/evalcache); "" evaluates every system.
+	EvalCache string
 }
 
 // PlanChecker is an Observer that also sees the selected inventory once it

@@ -60,7 +60,7 @@ func open(ctx context.Context, req Request, work string, checkers []PlanChecker)
 	log := linewriter.NewShared(orDiscard(req.Log))
 	return &Session{
 		Inventory: inv, Runner: runner, SSH: ssh, Log: log, Work: work,
-		Stages: stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
+		Stages: stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log, evalCache(ctx, req, runner, inv, work)),
 	}, nil
 }
 
