@@ -283,7 +283,8 @@ wait_for() { # ID SECONDS OFFSET
 	dir=$state/$1 since=$(date +%s)
 	while :; do
 		st=$(cat "$dir/status" 2>/dev/null || say missing)
-		[ "$st" = running ] || break
+		# A confirmed activation the worker has not moved on yet is waited for.
+		[ "$st" = running ] || { [ "$st" = awaiting-confirmation ] && [ -e "$dir/confirm" ]; } || break
 		[ "$(size "$dir/log")" -le "$3" ] || { tick; break; }
 		[ $(($(date +%s) - since)) -lt "$2" ] || break
 		tick

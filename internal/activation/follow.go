@@ -52,6 +52,7 @@ type follower struct {
 // itself is survived. It fails only when ctx ends first.
 func (f *follower) follow(ctx context.Context, confirm bool) (Report, error) {
 	a := f.agent
+	confirmed := false // one fresh connection confirms; later reports only wait
 	for {
 		out, err := a.run(ctx, "wait", f.id, "30", f.offset)
 		if err != nil {
@@ -73,8 +74,13 @@ func (f *follower) follow(ctx context.Context, confirm bool) (Report, error) {
 			if !confirm {
 				return rep, nil
 			}
+			if confirmed {
+				continue // the worker has not read the confirmation yet
+			}
 			if _, err := a.Runner.Run(ctx, a.FreshCommand("confirm", f.id)); err != nil {
 				a.logf("could not confirm the new system over a fresh connection (the host will roll back): %v", firstLine(err.Error()))
+			} else {
+				confirmed = true
 			}
 			continue
 		}
