@@ -44,7 +44,10 @@ func (b *bench) measureAll(ctx context.Context, out io.Writer) ([]Result, float6
 		return nil, 0, err
 	}
 	cache := filepath.Join(b.work, "eval-cache")
-	hive := func(ctx context.Context) error { _, err := b.nixHive(ctx, b.deployArgs("--eval-cache", cache)...); return err }
+	hive := func(ctx context.Context) error {
+		_, err := b.nixHive(ctx, b.deployArgs("--eval-cache", cache)...)
+		return err
+	}
 	methods := []struct {
 		name  string
 		fresh bool
