@@ -115,6 +115,7 @@ type run struct {
 
 	mu     sync.Mutex
 	pushes map[[2]string]func() error // by system and store, each run once
+	stores map[string]*sync.Mutex     // held while pushing to the store
 }
 
 // evaluated is a system's evaluation, or why it failed.
@@ -135,6 +136,7 @@ func (e *Engine) newRun(ctx context.Context, inv *inventory.Inventory) *run {
 		systems:    map[string]evaluated{},
 		builds:     map[string]func() (string, error){},
 		pushes:     map[[2]string]func() error{},
+		stores:     map[string]*sync.Mutex{},
 	}
 }
 
@@ -180,14 +182,26 @@ func (r *run) build(ctx context.Context, ev evaluated) (string, error) {
 
 // push returns the function that pushes system's closure at path to store,
 // the same function for every instance of that system and store, so that
-// it runs once.
+// it runs once. Pushes to one store run one at a time: the closures of a
+// store's systems share most of their paths, which the later pushes then
+// find there (and two copies of one path into a store at once can break
+// nix's protocol).
 func (r *run) push(ctx context.Context, system, path, store string) func() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	key := [2]string{system, store}
 	f, ok := r.pushes[key]
 	if !ok {
-		f = sync.OnceValue(func() error { return r.engine.Stages.Distributor.Push(ctx, store, path) })
+		lock := r.stores[store]
+		if lock == nil {
+			lock = &sync.Mutex{}
+			r.stores[store] = lock
+		}
+		f = sync.OnceValue(func() error {
+			lock.Lock()
+			defer lock.Unlock()
+			return r.engine.Stages.Distributor.Push(ctx, store, path)
+		})
 		r.pushes[key] = f
 	}
 	return f

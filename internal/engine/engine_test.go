@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"runtime"
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/goal"
@@ -29,6 +30,8 @@ type fakeStages struct {
 	// onConfirm, when set, runs at the start of every confirmation, and
 	// onActivate at the start of every activation, outside the lock.
 	onConfirm, onActivate func(instance string)
+	pushing               map[string]int // pushes under way, by store
+	maxPushing            int            // the most pushes to one store at once
 }
 
 func newFakeStages(t testing.TB, inv *inventory.Inventory) *fakeStages {
@@ -75,6 +78,17 @@ func (f *fakeStages) Push(_ context.Context, store, path string) error {
 		f.t.Errorf("Push to unknown store %q", store)
 	}
 	f.count("push %s %s", store, path)
+	f.mu.Lock()
+	if f.pushing == nil {
+		f.pushing = map[string]int{}
+	}
+	f.pushing[store]++
+	f.maxPushing = max(f.maxPushing, f.pushing[store])
+	f.mu.Unlock()
+	runtime.Gosched() // let another push to the store start, if it can
+	f.mu.Lock()
+	f.pushing[store]--
+	f.mu.Unlock()
 	return nil
 }
 

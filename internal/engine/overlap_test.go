@@ -64,3 +64,17 @@ func TestPushDoesNotWaitForTheWave(t *testing.T) {
 		t.Errorf("%d pushes, want 1", n)
 	}
 }
+
+// TestOnePushAtATimePerStore checks that the closures of several systems
+// go to one store one after the other.
+func TestOnePushAtATimePerStore(t *testing.T) {
+	inv := fleetInventory(60, 4, 2)
+	f := newFakeStages(t, inv)
+	e := &Engine{Stages: f.stages(), Goal: goal.Switch, Parallel: 20, BuildParallel: 4}
+	if _, err := e.Run(context.Background(), inv); err != nil {
+		t.Fatal(err)
+	}
+	if f.maxPushing != 1 {
+		t.Errorf("%d pushes to one store at once, want 1", f.maxPushing)
+	}
+}
