@@ -26,6 +26,11 @@ type Options struct {
 	Rate string
 	// Parallel is nix-hive's --parallel, and the parallel copy's.
 	Parallel int
+	// Methods are the methods to measure: hive, sequential, parallel.
+	Methods []string
+	// LogDir, if set, receives nix-hive's log of each method, each line
+	// with the seconds since the method started.
+	LogDir string
 }
 
 // Run parses args, brings up the lab, measures every method and writes
@@ -38,9 +43,12 @@ func Run(ctx context.Context, args []string, out io.Writer) (err error) {
 	fs.StringVar(&o.ExampleNixpkgs, "example-nixpkgs", "examples/fleet/nixpkgs", "the example's stand-in nixpkgs")
 	fs.StringVar(&o.Rate, "rate", "100mbit", "the runner's uplink cap (tc tbf rate)")
 	fs.IntVar(&o.Parallel, "parallel", 10, "instances copied and activated at once, by nix-hive and by the parallel copy")
+	methods := fs.String("methods", "hive,sequential,parallel", "the methods to measure, comma-separated")
+	fs.StringVar(&o.LogDir, "log", "", "a directory for nix-hive's log of each method, with timestamps")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	o.Methods = strings.Split(*methods, ",")
 	rate, err := parseRate(o.Rate)
 	if err != nil {
 		return err
@@ -91,6 +99,7 @@ type bench struct {
 	work    string   // keys, wrappers, caches
 	ifb     string   // the device that caps the runner's uplink
 	environ []string // nix-hive's environment: the counting wrapper first in PATH
+	logName string   // the current method's log file in Options.LogDir
 }
 
 // prepare writes the fleet, its signing key and the evaluation counter,

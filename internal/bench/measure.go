@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,17 +50,21 @@ func (b *bench) measureAll(ctx context.Context, out io.Writer) ([]Result, float6
 		return err
 	}
 	methods := []struct {
-		name  string
-		fresh bool
-		run   func(context.Context) error
+		key, name string
+		fresh     bool
+		run       func(context.Context) error
 	}{
-		{"nix-hive, fresh hosts", true, hive},
-		{"nix-hive, no-op redeploy", false, hive},
-		{"sequential nix copy + activation", true, func(ctx context.Context) error { return b.baseline(ctx, 1) }},
-		{fmt.Sprintf("parallel direct copy + activation (%d at once)", b.o.Parallel), true, func(ctx context.Context) error { return b.baseline(ctx, b.o.Parallel) }},
+		{"hive", "nix-hive, fresh hosts", true, hive},
+		{"hive", "nix-hive, no-op redeploy", false, hive},
+		{"sequential", "sequential nix copy + activation", true, func(ctx context.Context) error { return b.baseline(ctx, 1) }},
+		{"parallel", fmt.Sprintf("parallel direct copy + activation (%d at once)", b.o.Parallel), true, func(ctx context.Context) error { return b.baseline(ctx, b.o.Parallel) }},
 	}
 	var results []Result
-	for _, m := range methods {
+	for i, m := range methods {
+		if !slices.Contains(b.o.Methods, m.key) {
+			continue
+		}
+		b.logName = fmt.Sprintf("%d-%s.log", i+1, m.key)
 		if m.fresh {
 			if err := b.wipe(ctx); err != nil {
 				return nil, 0, err
@@ -103,14 +108,47 @@ func (b *bench) deployArgs(extra ...string) []string {
 	return append(args, extra...)
 }
 
-// nixHive runs nix-hive with args and returns its standard output.
+// nixHive runs nix-hive with args and returns its standard output; its
+// log goes to the method's log file, when there is one.
 func (b *bench) nixHive(ctx context.Context, args ...string) ([]byte, error) {
 	var stderr bytes.Buffer
-	out, err := b.r.Run(ctx, process.Command{Args: append([]string{b.o.NixHive}, args...), Env: b.environ, Stderr: &stderr})
+	var log io.Writer = &stderr
+	if b.o.LogDir != "" && b.logName != "" {
+		f, err := os.OpenFile(filepath.Join(b.o.LogDir, b.logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("open the log: %w", err)
+		}
+		defer f.Close()
+		log = io.MultiWriter(&stderr, &stampWriter{w: f, start: time.Now()})
+	}
+	out, err := b.r.Run(ctx, process.Command{Args: append([]string{b.o.NixHive}, args...), Env: b.environ, Stderr: log})
 	if err != nil {
 		return nil, fmt.Errorf("nix-hive %s: %w\n%s", args[0], err, tail(stderr.String(), 3000))
 	}
 	return out, nil
+}
+
+// stampWriter writes each line with the seconds since start before it.
+type stampWriter struct {
+	w       io.Writer
+	start   time.Time
+	partial bool
+}
+
+func (s *stampWriter) Write(p []byte) (int, error) {
+	for _, line := range bytes.SplitAfter(p, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !s.partial {
+			fmt.Fprintf(s.w, "%7.2f ", time.Since(s.start).Seconds())
+		}
+		if _, err := s.w.Write(line); err != nil {
+			return 0, err
+		}
+		s.partial = line[len(line)-1] != '\n'
+	}
+	return len(p), nil
 }
 
 func tail(s string, n int) string {

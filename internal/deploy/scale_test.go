@@ -62,9 +62,15 @@ type unchangedStages struct{ inv *inventory.Inventory }
 func (unchangedStages) Evaluate(_ context.Context, system string) (engine.System, error) {
 	return engine.System{Name: system, Drv: "/nix/store/x-" + system + ".drv", Path: "/nix/store/x-" + system}, nil
 }
-func (unchangedStages) Build(context.Context, engine.System) error { return errors.New("unexpected build") }
-func (unchangedStages) Push(context.Context, string, string) error { return errors.New("unexpected push") }
-func (unchangedStages) Copy(context.Context, string, string) error { return errors.New("unexpected copy") }
+func (unchangedStages) Build(context.Context, engine.System) error {
+	return errors.New("unexpected build")
+}
+func (unchangedStages) Push(context.Context, string, string) error {
+	return errors.New("unexpected push")
+}
+func (unchangedStages) Copy(context.Context, string, string) error {
+	return errors.New("unexpected copy")
+}
 func (s unchangedStages) Host(name string) engine.Host {
 	return unchangedHost("/nix/store/x-" + s.inv.Instances[name].System)
 }

@@ -74,14 +74,13 @@ func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, er
 	for _, n := range names {
 		r.report.add(n, inv.Instances[n], e.now())
 	}
+	defer r.background.Wait()
 	r.evaluate(ctx)
 	plan := r.plan(ctx, names)
 	for _, n := range names {
 		r.emit(ctx, Event{Instance: n, State: Planned, Detail: string(r.goal), Path: r.systems[inv.Instances[n].System].Path})
 	}
-	var builds sync.WaitGroup
-	defer builds.Wait()
-	r.startBuilds(ctx, plan, &builds)
+	r.startBuilds(ctx, plan)
 	r.runWaves(ctx, waves, plan)
 	return r.report, r.report.err()
 }
@@ -116,6 +115,11 @@ type run struct {
 	mu     sync.Mutex
 	pushes map[[2]string]func() error // by system and store, each run once
 	stores map[string]*sync.Mutex     // held while pushing to the store
+	// prefetched holds the systems (with store "") and the system and
+	// store pairs whose build and push were started ahead of the
+	// instances, in background.
+	prefetched map[[2]string]bool
+	background sync.WaitGroup
 }
 
 // evaluated is a system's evaluation, or why it failed.
@@ -137,6 +141,7 @@ func (e *Engine) newRun(ctx context.Context, inv *inventory.Inventory) *run {
 		builds:     map[string]func() (string, error){},
 		pushes:     map[[2]string]func() error{},
 		stores:     map[string]*sync.Mutex{},
+		prefetched: map[[2]string]bool{},
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
-	"runtime"
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/goal"

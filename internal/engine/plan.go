@@ -105,6 +105,9 @@ func (r *run) plan(ctx context.Context, names []string) *Plan {
 			case err == nil:
 				pi.Changed = !r.goal.Unchanged(status.Current, status.Profile, pi.Path)
 				pi.Current, pi.Profile = status.Current, status.Profile
+				if pi.Changed {
+					r.prefetch(ctx, inst.System, inst.Store)
+				}
 			}
 			mu.Lock()
 			p.Instances[n] = pi
@@ -121,35 +124,39 @@ func (r *run) plan(ctx context.Context, names []string) *Plan {
 	return p
 }
 
-// startBuilds starts the build of every system some changed instance
-// needs and, as soon as a system is built, its push to every store a
-// changed instance of it fetches from: a closure does not wait for an
-// instance's turn (or its wave) to reach its store.
-func (r *run) startBuilds(ctx context.Context, p *Plan, builds *sync.WaitGroup) {
-	needed := map[string]map[string]bool{} // system -> stores
+// startBuilds starts, for every changed instance planning did not start
+// it for, the build of its system and the push to its store.
+func (r *run) startBuilds(ctx context.Context, p *Plan) {
 	for n, i := range p.Instances {
-		if !i.Changed || i.Err != nil {
-			continue
-		}
-		if needed[i.System] == nil {
-			needed[i.System] = map[string]bool{}
-		}
-		if store := r.inv.Instances[n].Store; store != "" && r.goal.NeedsHosts() {
-			needed[i.System][store] = true
+		if i.Changed && i.Err == nil {
+			r.prefetch(ctx, i.System, r.inv.Instances[n].Store)
 		}
 	}
-	for system, stores := range needed {
-		build := r.builds[system]
-		builds.Go(func() {
-			path, err := build()
-			if err != nil {
-				return
-			}
-			for store := range stores {
-				builds.Go(func() { _ = r.push(ctx, system, path, store)() })
-			}
-		})
+}
+
+// prefetch starts, once, in background, the build of system and then —
+// when the goal reaches hosts and store is set — its push to store: a
+// closure goes to a store as soon as it is built and some instance is
+// known to need it, not when that instance's turn (or wave) comes.
+func (r *run) prefetch(ctx context.Context, system, store string) {
+	if !r.goal.NeedsHosts() {
+		store = ""
 	}
+	r.mu.Lock()
+	key := [2]string{system, store}
+	if r.prefetched[key] {
+		r.mu.Unlock()
+		return
+	}
+	r.prefetched[key] = true
+	r.mu.Unlock()
+	build := r.builds[system]
+	r.background.Go(func() {
+		path, err := build()
+		if err == nil && store != "" {
+			_ = r.push(ctx, system, path, store)()
+		}
+	})
 }
 
 // settle ends the run of an instance that needs no pipeline: it was
