@@ -43,7 +43,8 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	if err != nil {
 		return nil, err
 	}
-	defer closeSSH(ctx, ssh, runner, req.Log)
+	// The runner at exit: the one without the variables keys are read from.
+	defer func() { closeSSH(ctx, ssh, runner, req.Log) }()
 	ro, err := prepareRollout(ctx, req, runner, inv)
 	if err != nil {
 		return nil, err
