@@ -85,6 +85,13 @@ func acquireSlot(ctx context.Context, r process.Runner) (*slotLock, error) {
 			sl.release()
 			continue
 		}
+		if links := foreignLinks(sysClassNet, n); len(links) > 0 {
+			// A lab of another mount namespace (a root entered with
+			// pivot_root has its own /run, so its own locks) uses this
+			// slot's names in the network namespace we share.
+			sl.release()
+			continue
+		}
 		mine = sl
 	}
 	if mine == nil {
@@ -92,6 +99,24 @@ func acquireSlot(ctx context.Context, r process.Runner) (*slotLock, error) {
 	}
 	sweepOthers(ctx, r, mine.n)
 	return mine, nil
+}
+
+// sysClassNet lists the network interfaces of the process's namespace.
+const sysClassNet = "/sys/class/net"
+
+// foreignLinks returns the interfaces in netDir (a /sys/class/net) named
+// as slot n's uplinks, which no lab that has the slot's lock may find
+// there once the slot is swept.
+func foreignLinks(netDir string, n int) []string {
+	entries, _ := os.ReadDir(netDir)
+	prefix := fmt.Sprintf("nhl%du", n)
+	var found []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			found = append(found, e.Name())
+		}
+	}
+	return found
 }
 
 // sweepOthers removes what dead owners of other slots left, so leftovers of
