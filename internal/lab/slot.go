@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,11 +30,13 @@ type record struct {
 	Pids       []int    `json:"pids"`
 }
 
-// slotLock is a held slot: an exclusive flock on its lock file. The kernel
-// drops it when the process dies.
+// slotLock is a held slot: an exclusive flock on its lock file and, for a
+// slot in use, an abstract unix socket named for it. The kernel drops both
+// when the process dies.
 type slotLock struct {
-	n    int
-	file *os.File
+	n     int
+	file  *os.File
+	names net.Listener
 }
 
 func lockPath(n int) string   { return filepath.Join(stateDir, fmt.Sprintf("slot-%d.lock", n)) }
@@ -62,6 +65,27 @@ func (s *slotLock) release() {
 		s.file.Close()
 		s.file = nil
 	}
+	if s != nil && s.names != nil {
+		s.names.Close()
+		s.names = nil
+	}
+}
+
+// claimNames takes slot n's names in the network namespace: the lock file
+// is on /run, which a root entered with pivot_root has its own of, while
+// the names of links and addresses are the network namespace's. An
+// abstract unix socket belongs to the network namespace, so binding one
+// per slot keeps labs in other mount namespaces off it. It returns nil,
+// nil when another lab has the names.
+func claimNames(n int) (net.Listener, error) {
+	l, err := net.Listen("unix", fmt.Sprintf("@nix-hive-lab-slot-%d", n))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim the names of lab slot %d: %w", n, err)
+	}
+	return l, nil
 }
 
 // acquireSlot takes the lowest free slot, first removing what a dead
@@ -85,10 +109,17 @@ func acquireSlot(ctx context.Context, r process.Runner) (*slotLock, error) {
 			sl.release()
 			continue
 		}
-		if links := foreignLinks(sysClassNet, n); len(links) > 0 {
+		names, err := claimNames(n)
+		if err != nil {
+			sl.release()
+			return nil, fmt.Errorf("take a lab slot: %w", err)
+		}
+		sl.names = names
+		if names == nil || len(foreignLinks(sysClassNet, n)) > 0 {
 			// A lab of another mount namespace (a root entered with
 			// pivot_root has its own /run, so its own locks) uses this
-			// slot's names in the network namespace we share.
+			// slot's names in the network namespace we share, or left
+			// links behind.
 			sl.release()
 			continue
 		}

@@ -23,3 +23,22 @@ func TestForeignLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimNames checks that a slot's names are held once per network
+// namespace, and free again once released.
+func TestClaimNames(t *testing.T) {
+	const n = 250 // a slot no lab of a test takes first
+	first, err := claimNames(n)
+	if err != nil || first == nil {
+		t.Fatalf("claimNames(%d) = %v, %v", n, first, err)
+	}
+	if second, err := claimNames(n); second != nil || err != nil {
+		t.Errorf("claimed twice: %v, %v", second, err)
+	}
+	first.Close()
+	again, err := claimNames(n)
+	if err != nil || again == nil {
+		t.Fatalf("after release: %v, %v", again, err)
+	}
+	again.Close()
+}
