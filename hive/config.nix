@@ -8,14 +8,15 @@
 let
   lib = import ./lib.nix { file = baseNameOf hiveFile; };
   raw = import hiveFile;
-  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" ]
+  hive = lib.onlyKeys "top level" [ "paths" "systems" "stores" "sshHosts" "instances" "discover" ]
     (if builtins.isAttrs raw then raw
      else lib.fail "top level" "hive.nix must evaluate to an attribute set { systems = ...; instances = ...; }, got ${lib.describe raw}");
   paths = import ./paths.nix { inherit lib hive deployment; };
   systems = import ./systems.nix { inherit lib hive paths deployment; };
   rest = import ./instances.nix { inherit lib hive systems; };
+  discover = import ./discover.nix { inherit lib hive deployment; };
 in
 {
-  inherit paths systems;
-  inherit (rest) stores instances sshConfig;
+  inherit paths systems discover;
+  inherit (rest) stores instances sshHosts;
 }

@@ -2,6 +2,7 @@ package action
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -68,7 +69,7 @@ func TestActionYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *got != *want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("with action.yml's defaults: %+v\nwithout: %+v", *got, *want)
 	}
 

@@ -17,6 +17,9 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/deployments/record"
+	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/keyfile"
 	"github.com/nix-hive/nix-hive/internal/selector"
 )
@@ -25,10 +28,13 @@ import (
 type Inputs struct {
 	// Hive is the absolute path of the hive.nix or its directory.
 	Hive string
-	// Targets is an --on selector; "" selects every instance.
+	// Targets is the targets input, an --on selector; "" selects every
+	// instance.
 	Targets string
+	// Selector is Targets, parsed.
+	Selector selector.Selector
 	// Goal is how far to deploy.
-	Goal deploy.Goal
+	Goal goal.Goal
 	// Token authenticates GitHub API requests.
 	Token string
 	// SSHKey is the private key text; "" if not given.
@@ -44,15 +50,20 @@ type Inputs struct {
 	// DryRun prints the commands and changes nothing.
 	DryRun bool
 	// Record says whether deployments are recorded in GitHub: the
-	// record-deployments input, and never in a dry run, which deploys
-	// nothing.
+	// record-deployments input is not none, and never in a dry run, which
+	// deploys nothing.
 	Record bool
+	// RecordMode is the record-deployments input: auto (true is an
+	// alias), per-instance, per-environment or none (false).
+	RecordMode record.Mode
+	// RecordUnchanged records a deployment for unchanged instances too.
+	RecordUnchanged bool
 	// NixConfig holds extra nix.conf lines for every nix command.
 	NixConfig string
 }
 
-// Run is the workflow run the action runs in, from the GITHUB_* variables.
-type Run struct {
+// Workflow is the workflow run the action runs in, from the GITHUB_* variables.
+type Workflow struct {
 	// Owner and Repo name the repository (GITHUB_REPOSITORY).
 	Owner, Repo string
 	// SHA is the commit deployed (GITHUB_SHA).
@@ -73,7 +84,7 @@ type Run struct {
 // Parse reads every input and the run's variables and checks them, before
 // anything else happens. The error joins one error per problem, each naming
 // the input or variable; it never quotes a secret.
-func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
+func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 	var errs []error
 	bad := func(input string, err error) { errs = append(errs, fmt.Errorf("input %s: %w", input, err)) }
 	get := func(name, def string) string {
@@ -82,7 +93,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 		}
 		return def
 	}
-
 	in := &Inputs{
 		Targets:    get("targets", ""),
 		Token:      get("github-token", ""),
@@ -91,8 +101,22 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 		SigningKey: get("signing-key", ""),
 		NixConfig:  normalizeLines(get("nix-config", "")),
 	}
+	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.checkCredentials(bad)
+	run, err := parseRun(a)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return in, run, nil
+}
+
+// parseSettings parses the inputs that say what to deploy and how.
+func (in *Inputs) parseSettings(get func(name, def string) string, workspace string, bad func(string, error)) {
 	var err error
-	if in.Goal, err = deploy.ParseGoal(get("goal", string(deploy.GoalSwitch))); err != nil {
+	if in.Goal, err = goal.Parse(get("goal", string(goal.Switch))); err != nil {
 		bad("goal", err)
 	}
 	if in.Parallel, err = deploy.ParseParallel(get("parallel", "10")); err != nil {
@@ -101,30 +125,37 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 	if in.DryRun, err = parseBool(get("dry-run", "false")); err != nil {
 		bad("dry-run", err)
 	}
-	record, err := parseBool(get("record-deployments", "true"))
-	if err != nil {
+	if in.RecordMode, err = parseRecordMode(get("record-deployments", string(record.Auto))); err != nil {
 		bad("record-deployments", err)
 	}
-	in.Record = record && !in.DryRun
+	if in.RecordUnchanged, err = parseBool(get("record-unchanged", "false")); err != nil {
+		bad("record-unchanged", err)
+	}
+	in.Record = in.RecordMode != record.None && !in.DryRun
 	if in.Environment, err = ParseTemplate(get("environment", DefaultEnvironment)); err != nil {
 		bad("environment", err)
 	}
-	if _, err := selector.Parse(in.Targets); err != nil {
+	if in.Selector, err = selector.Parse(in.Targets); err != nil {
 		bad("targets", err)
 	}
-	if in.Hive, err = hivePath(get("hive", "hive.nix"), a.Getenv("GITHUB_WORKSPACE")); err != nil {
+	if in.Hive, err = hivePath(get("hive", "hive.nix"), workspace); err != nil {
 		bad("hive", err)
 	}
+}
+
+// checkCredentials checks the token, the keys and the nix config against
+// what the settings need; no error quotes a secret.
+func (in *Inputs) checkCredentials(bad func(string, error)) {
 	if in.Record && in.Token == "" {
 		bad("github-token", errors.New("is empty, and recording deployments needs a token with `permissions: deployments: write` "+
-			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: false"))
+			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: none"))
 	}
 	switch {
 	case in.SSHKey != "":
 		if err := keyfile.CheckSSHPrivateKeyData([]byte(in.SSHKey)); err != nil {
 			bad("ssh-private-key", err)
 		}
-	case in.Goal != deploy.GoalBuild && !in.DryRun:
+	case in.Goal != goal.Build && !in.DryRun:
 		bad("ssh-private-key", fmt.Errorf("is empty, and goal %s logs in to the hosts: give the private key (a secret) whose public half root on each host accepts", in.Goal))
 	}
 	if err := checkKnownHosts(in.KnownHosts); err != nil {
@@ -138,15 +169,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Run, error) {
 	if err := checkNixConfig(in.NixConfig); err != nil {
 		bad("nix-config", err)
 	}
-
-	run, err := parseRun(a)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-	return in, run, nil
 }
 
 // parseBool accepts the YAML 1.2 booleans, as actions/toolkit's
@@ -159,6 +181,22 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean; use true or false", s)
+}
+
+// parseRecordMode reads the record-deployments input; true and false, its
+// values before the modes existed, are aliases of auto and none.
+func parseRecordMode(s string) (record.Mode, error) {
+	switch m := record.Mode(strings.ToLower(s)); m {
+	case record.Auto, record.PerInstance, record.PerEnvironment, record.None:
+		return m, nil
+	}
+	if b, err := parseBool(s); err == nil {
+		if b {
+			return record.Auto, nil
+		}
+		return record.None, nil
+	}
+	return "", fmt.Errorf("%q is not auto, per-instance, per-environment or none (true and false mean auto and none)", s)
 }
 
 // hivePath resolves the hive input against the workspace and checks that it
@@ -186,7 +224,7 @@ var (
 )
 
 // parseRun reads the GITHUB_* variables the runner sets.
-func parseRun(a *githubactions.Action) (*Run, error) {
+func parseRun(a *githubactions.Action) (*Workflow, error) {
 	var errs []error
 	gh, err := a.Context()
 	if gh == nil {
@@ -195,7 +233,7 @@ func parseRun(a *githubactions.Action) (*Run, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("read the GITHUB_* variables: %w", err))
 	}
-	run := &Run{
+	run := &Workflow{
 		SHA: gh.SHA, ServerURL: strings.TrimSuffix(gh.ServerURL, "/"), APIURL: gh.APIURL,
 		RunID: gh.RunID, RunAttempt: int(gh.RunAttempt),
 		Job: gh.Job, RunnerName: a.Getenv("RUNNER_NAME"),
@@ -209,15 +247,15 @@ func parseRun(a *githubactions.Action) (*Run, error) {
 		errs = append(errs, fmt.Errorf("GITHUB_SHA %q is not a commit id; nix-hive action runs in GitHub Actions, which sets it", gh.SHA))
 	}
 	for name, u := range map[string]string{"GITHUB_SERVER_URL": run.ServerURL, "GITHUB_API_URL": run.APIURL} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", name, u))
+		if err := deployments.CheckURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("%s %w", name, err))
 		}
 	}
 	return run, errors.Join(errs...)
 }
 
 // URL is the run's page (of this attempt, when known).
-func (r *Run) URL() string {
+func (r *Workflow) URL() string {
 	u := fmt.Sprintf("%s/%s/%s/actions/runs/%d", r.ServerURL, r.Owner, r.Repo, r.RunID)
 	if r.RunAttempt > 0 {
 		u += fmt.Sprintf("/attempts/%d", r.RunAttempt)
@@ -226,6 +264,6 @@ func (r *Run) URL() string {
 }
 
 // EnvironmentURL is the page listing an environment's deployments.
-func (r *Run) EnvironmentURL(environment string) string {
+func (r *Workflow) EnvironmentURL(environment string) string {
 	return fmt.Sprintf("%s/%s/%s/deployments/%s", r.ServerURL, r.Owner, r.Repo, url.PathEscape(environment))
 }

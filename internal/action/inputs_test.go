@@ -2,10 +2,12 @@ package action
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/deployments/record"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -15,11 +17,11 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Inputs{
-		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: deploy.GoalSwitch, Parallel: 10,
-		Record: true, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
+		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: goal.Switch, Parallel: 10,
+		Record: true, RecordMode: record.Auto, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
 		SSHKey: strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
 	}
-	if *in != want {
+	if !reflect.DeepEqual(*in, want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", *in, want)
 	}
 	if run.Owner != "acme" || run.Repo != "fleet" || run.SHA != testSHA || run.RunID != 4242 || run.RunAttempt != 1 ||
@@ -45,13 +47,13 @@ func TestParseValid(t *testing.T) {
 			"INPUT_ENVIRONMENT": "{system}-{instance}", "INPUT_DRY-RUN": "False", "INPUT_RECORD-DEPLOYMENTS": "TRUE",
 			"INPUT_NIX-CONFIG": "substituters = https://cache.example.org\n# a comment\n\nconnect-timeout = 5",
 		}, func(t *testing.T, in *Inputs) {
-			if in.Targets != "web-*,@eu" || in.Goal != deploy.GoalBoot || in.Parallel != 3 || in.DryRun || !in.Record ||
+			if in.Targets != "web-*,@eu" || in.Goal != goal.Boot || in.Parallel != 3 || in.DryRun || !in.Record ||
 				in.Environment.String() != "{system}-{instance}" || !strings.Contains(in.NixConfig, "connect-timeout = 5") {
 				t.Errorf("%+v", in)
 			}
 		}},
 		{"build needs no ssh key", map[string]string{"INPUT_GOAL": "build", "INPUT_SSH-PRIVATE-KEY": ""}, func(t *testing.T, in *Inputs) {
-			if in.SSHKey != "" || in.Goal != deploy.GoalBuild {
+			if in.SSHKey != "" || in.Goal != goal.Build {
 				t.Errorf("%+v", in)
 			}
 		}},
@@ -62,6 +64,27 @@ func TestParseValid(t *testing.T) {
 				}
 			}},
 		{"no token when not recording", map[string]string{"INPUT_RECORD-DEPLOYMENTS": "false", "INPUT_GITHUB-TOKEN": ""}, func(t *testing.T, in *Inputs) {
+			if in.Record || in.RecordMode != record.None {
+				t.Errorf("%+v", in)
+			}
+		}},
+		{"record-deployments defaults to auto", nil, func(t *testing.T, in *Inputs) {
+			if !in.Record || in.RecordMode != record.Auto || in.RecordUnchanged {
+				t.Errorf("%+v", in)
+			}
+		}},
+		{"record-deployments true is auto", map[string]string{"INPUT_RECORD-DEPLOYMENTS": "true"}, func(t *testing.T, in *Inputs) {
+			if in.RecordMode != record.Auto {
+				t.Errorf("%+v", in)
+			}
+		}},
+		{"record-deployments per-environment, unchanged too", map[string]string{"INPUT_RECORD-DEPLOYMENTS": "per-environment", "INPUT_RECORD-UNCHANGED": "true"},
+			func(t *testing.T, in *Inputs) {
+				if !in.Record || in.RecordMode != record.PerEnvironment || !in.RecordUnchanged {
+					t.Errorf("%+v", in)
+				}
+			}},
+		{"record-deployments none", map[string]string{"INPUT_RECORD-DEPLOYMENTS": "none", "INPUT_GITHUB-TOKEN": ""}, func(t *testing.T, in *Inputs) {
 			if in.Record {
 				t.Errorf("%+v", in)
 			}
@@ -103,7 +126,8 @@ func TestParseRejects(t *testing.T) {
 		{"parallel negative", map[string]string{"INPUT_PARALLEL": "-2"}, `input parallel: "-2"`},
 		{"parallel not a number", map[string]string{"INPUT_PARALLEL": "ten"}, `input parallel: "ten"`},
 		{"dry-run not a boolean", map[string]string{"INPUT_DRY-RUN": "yes"}, `input dry-run: "yes" is not a boolean`},
-		{"record-deployments not a boolean", map[string]string{"INPUT_RECORD-DEPLOYMENTS": "1"}, `input record-deployments: "1" is not a boolean`},
+		{"record-deployments not a mode", map[string]string{"INPUT_RECORD-DEPLOYMENTS": "1"}, `input record-deployments: "1" is not auto, per-instance, per-environment or none`},
+		{"record-unchanged not a boolean", map[string]string{"INPUT_RECORD-UNCHANGED": "yes"}, `input record-unchanged: "yes" is not a boolean`},
 		{"unknown placeholder", map[string]string{"INPUT_ENVIRONMENT": "{environment}/{host}"}, `input environment: "{environment}/{host}" uses the unknown placeholder {host}`},
 		{"unclosed placeholder", map[string]string{"INPUT_ENVIRONMENT": "prod-{instance"}, `input environment: "prod-{instance" has a { without a }`},
 		{"stray brace", map[string]string{"INPUT_ENVIRONMENT": "prod}"}, `input environment: "prod}" has a } without a {`},

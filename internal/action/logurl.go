@@ -14,7 +14,7 @@ type JobFinder interface {
 // looked up through the API (the token needs `actions: read`), else the
 // run's page. A non-nil error says why the job was not found; the URL is
 // then the run's, or "" when the run is unknown.
-func LogURL(ctx context.Context, jobs JobFinder, run *Run) (string, error) {
+func LogURL(ctx context.Context, jobs JobFinder, run *Workflow) (string, error) {
 	if run.RunID == 0 {
 		return "", nil
 	}

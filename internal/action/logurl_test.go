@@ -18,7 +18,7 @@ func (f *jobFinder) JobURL(_ context.Context, runID int64, attempt int, runner, 
 }
 
 func TestLogURL(t *testing.T) {
-	run := &Run{ServerURL: "https://ghe.example.com", Owner: "acme", Repo: "fleet", RunID: 7, RunAttempt: 2, Job: "deploy", RunnerName: "r1"}
+	run := &Workflow{ServerURL: "https://ghe.example.com", Owner: "acme", Repo: "fleet", RunID: 7, RunAttempt: 2, Job: "deploy", RunnerName: "r1"}
 	jobs := &jobFinder{url: "https://ghe.example.com/acme/fleet/actions/runs/7/job/9"}
 	if got, err := LogURL(t.Context(), jobs, run); err != nil || got != jobs.url {
 		t.Errorf("LogURL = %q, %v", got, err)
@@ -36,7 +36,7 @@ func TestLogURL(t *testing.T) {
 	if got, _ := LogURL(t.Context(), denied, run); got != "https://ghe.example.com/acme/fleet/actions/runs/7" {
 		t.Errorf("fallback without attempt = %q", got)
 	}
-	if got, err := LogURL(t.Context(), denied, &Run{}); got != "" || err != nil {
+	if got, err := LogURL(t.Context(), denied, &Workflow{}); got != "" || err != nil {
 		t.Errorf("no run: %q, %v", got, err)
 	}
 }

@@ -5,20 +5,19 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/sethvargo/go-githubactions"
-
-	"github.com/nix-hive/nix-hive/internal/deploy"
 )
 
 // WriteOutputs sets the action's outputs: results, the --json report of
 // every instance, and deployments, each recorded instance's deployment id.
 // report may be nil when the run stopped before deploying.
-func WriteOutputs(a *githubactions.Action, report *deploy.Report, ids map[string]int64) error {
+func WriteOutputs(a *githubactions.Action, report *engine.Report, ids map[string]int64) error {
 	if a.Getenv("GITHUB_OUTPUT") == "" {
 		return errors.New("write the outputs: GITHUB_OUTPUT is not set")
 	}
 	if report == nil {
-		report = &deploy.Report{Instances: map[string]*deploy.Outcome{}}
+		report = &engine.Report{Instances: map[string]*engine.Outcome{}}
 	}
 	if ids == nil {
 		ids = map[string]int64{}

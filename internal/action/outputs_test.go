@@ -7,15 +7,15 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/action/actiontest"
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
 )
 
 func TestWriteOutputs(t *testing.T) {
 	env := fakeEnv(t, nil)
 	a, stdout := newAction(env)
-	report := &deploy.Report{Instances: map[string]*deploy.Outcome{
-		"web-1": {System: "web", Path: "/nix/store/aaaa-web", Environment: "production", Result: deploy.Activated, Seconds: 2.5},
-		"db-1":  {System: "db", Environment: "staging", Result: deploy.Failed, Error: "build system db: boom"},
+	report := &engine.Report{Instances: map[string]*engine.Outcome{
+		"web-1": {System: "web", Path: "/nix/store/aaaa-web", Environment: "production", Result: engine.Activated, Seconds: 2.5},
+		"db-1":  {System: "db", Environment: "staging", Result: engine.Failed, Error: "build system db: boom"},
 	}}
 	if err := WriteOutputs(a, report, map[string]int64{"web-1": 12, "db-1": 13}); err != nil {
 		t.Fatal(err)

@@ -8,16 +8,15 @@ import (
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
 
-// maxDescription bounds the deployment description we write, as GitHub
-// bounds a status's.
-const maxDescription = 140
-
 // Requests returns the GitHub deployment of each selected instance: in the
-// environment the template renders, of the run's commit, and a production
-// deployment when the instance's environment is "production". It fails,
+// environment the template renders, of the run's commit. It is a
+// production deployment only when that environment is named "production",
+// as GitHub's default has it: auto_inactive retires earlier deployments
+// only in non-production environments, such as the default per-instance
+// ones ("production/web-1"). It fails,
 // naming the environment input, when a name is empty or too long for
 // GitHub.
-func Requests(in *Inputs, run *Run, inv *inventory.Inventory, names []string) (map[string]deployments.Request, error) {
+func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []string) (map[string]deployments.Request, error) {
 	reqs := make(map[string]deployments.Request, len(names))
 	var errs []error
 	for _, n := range names {
@@ -27,27 +26,29 @@ func Requests(in *Inputs, run *Run, inv *inventory.Inventory, names []string) (m
 		case env == "":
 			errs = append(errs, fmt.Errorf("input environment: %q gives instance %s an empty environment name", in.Environment, n))
 			continue
-		case len([]rune(env)) > maxEnvironmentName:
+		case deployments.CheckEnvironmentName(env) != nil:
 			errs = append(errs, fmt.Errorf("input environment: %q gives instance %s an environment name longer than GitHub's %d characters",
-				in.Environment, n, maxEnvironmentName))
+				in.Environment, n, deployments.MaxEnvironmentName))
 			continue
 		}
 		reqs[n] = deployments.Request{
 			Instance: n, System: inst.System, Goal: string(in.Goal),
 			Environment: env, Ref: run.SHA,
-			Description:    clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), maxDescription),
+			Description:    deployments.Clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), deployments.MaxDescription),
 			EnvironmentURL: inst.URL,
-			Production:     inst.Environment == "production",
+			Production:     env == "production",
 		}
 	}
 	return reqs, errors.Join(errs...)
 }
 
-// clip cuts s to n characters, ending in "…" when cut.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+// GroupRequest returns the deployment of an environment group: every
+// selected instance whose hive.nix environment is env, recorded together in
+// the GitHub environment of that name when recording per environment.
+func GroupRequest(in *Inputs, run *Workflow, env string) deployments.Request {
+	return deployments.Request{
+		Instance: env, Goal: string(in.Goal), Environment: env, Ref: run.SHA,
+		Description: deployments.Clip(fmt.Sprintf("nix-hive %s of environment %s: %s", in.Goal, env, run.Trigger), deployments.MaxDescription),
+		Production:  env == "production",
 	}
-	return string(r[:n-1]) + "…"
 }

@@ -10,17 +10,41 @@ import (
 )
 
 // secretInputs are the inputs that hold secrets.
-var secretInputs = []string{"github-token", "ssh-private-key", "signing-key"}
+func secretInputs() []string {
+	return []string{"github-token", "ssh-private-key", "signing-key"}
+}
 
-// MaskSecrets tells the runner to hide every secret input in the log. The
-// runner masks line by line, so each line of a multi-line secret (a key) is
-// masked on its own. Call it before anything else writes to the log.
+// MaskSecrets tells the runner to hide every secret input in the log, and
+// the nix-config input, where people put access-tokens. The runner masks
+// line by line, so each line of a multi-line secret (a key) is masked on
+// its own; each value of a nix-config line is masked too. Call it before
+// anything else writes to the log.
 func MaskSecrets(a *githubactions.Action) {
-	for _, name := range secretInputs {
+	for _, name := range append(secretInputs(), "nix-config") {
 		for _, line := range strings.Split(normalizeLines(a.GetInput(name)), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
 				a.AddMask(line)
 			}
+			if name == "nix-config" {
+				maskNixValues(a, line)
+			}
+		}
+	}
+}
+
+// maskNixValues masks the value of a nix.conf line (after "="), and each
+// of its words that carries a credential ("host=token", as access-tokens
+// has them), so that nix echoing a setting does not show it.
+func maskNixValues(a *githubactions.Action, line string) {
+	_, value, ok := strings.Cut(line, "=")
+	if value = strings.TrimSpace(value); !ok || len(value) < 8 {
+		return // short values (numbers, booleans) would mask common words
+	}
+	a.AddMask(value)
+	for _, word := range strings.Fields(value) {
+		if _, token, ok := strings.Cut(word, "="); ok && len(token) >= 8 {
+			a.AddMask(word)
+			a.AddMask(token)
 		}
 	}
 }

@@ -9,7 +9,8 @@ import (
 
 func TestMaskSecrets(t *testing.T) {
 	key := opensshKey("none")
-	env := fakeEnv(t, map[string]string{"INPUT_SSH-PRIVATE-KEY": strings.ReplaceAll(key, "\n", "\r\n")})
+	env := fakeEnv(t, map[string]string{"INPUT_SSH-PRIVATE-KEY": strings.ReplaceAll(key, "\n", "\r\n"),
+		"INPUT_NIX-CONFIG": "access-tokens = github.com=ghp_0123456789abcdef gitlab.com=PAT:glpat-secret99\r\nconnect-timeout = 5"})
 	a, out := newAction(env)
 	MaskSecrets(a)
 
@@ -27,10 +28,16 @@ func TestMaskSecrets(t *testing.T) {
 	var want []string
 	want = append(want, "ghs_test_token_value", signingKey)
 	want = append(want, strings.Split(strings.TrimSpace(key), "\n")...)
+	// nix-config, line by line like the keys, and each token on its own.
+	want = append(want, "access-tokens = github.com=ghp_0123456789abcdef gitlab.com=PAT:glpat-secret99", "connect-timeout = 5",
+		"ghp_0123456789abcdef", "PAT:glpat-secret99", "github.com=ghp_0123456789abcdef")
 	for _, w := range want {
 		if !masked[w] {
 			t.Errorf("%q is not masked", w)
 		}
+	}
+	if masked["5"] {
+		t.Error("a short nix-config value is masked: it would hide every 5 in the log")
 	}
 	if masked[strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"])] {
 		t.Error("known hosts are public and need no mask")

@@ -6,34 +6,45 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/engine"
 )
 
 // Summary is what the step summary reports about a run.
 type Summary struct {
-	Inputs *Inputs
-	Run    *Run
+	Inputs   *Inputs
+	Workflow *Workflow
 	// Report is every instance's outcome; nil when the run stopped before
 	// deploying (Err says why).
-	Report *deploy.Report
+	Report *engine.Report
 	// Environments are the instances' GitHub environment names.
 	Environments map[string]string
-	// IDs are the deployments recorded in GitHub, by instance.
+	// IDs are the deployments recorded in GitHub by this run, by instance
+	// (a group's deployment for each of its instances).
 	IDs map[string]int64
+	// Links are the deployments the table links, by instance: the ones
+	// this run recorded, and for unchanged instances the ones that put
+	// their paths there, when found.
+	Links map[string]deployments.Found
+	// Recording says what was recorded in GitHub and why.
+	Recording string
 	// Err is the run's error, if any.
 	Err error
+	// Warnings are the machines the hive's discover sources left out,
+	// one line each (see inventory.Inventory.Warnings).
+	Warnings []string
 }
 
 // Markdown renders the summary: a headline, a table of instance, system,
 // result, duration and deployment link, then each error in full.
 func (s Summary) Markdown() string {
 	var b strings.Builder
-	if s.Inputs == nil || s.Run == nil { // the inputs were wrong
+	if s.Inputs == nil || s.Workflow == nil { // the inputs were wrong
 		fmt.Fprintf(&b, "## nix-hive\n\nnix-hive did not start:\n\n<pre>%s</pre>\n", html.EscapeString(fmt.Sprint(s.Err)))
 		return b.String()
 	}
 	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.Inputs.Goal)
-	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Run.Owner, s.Run.Repo, short(s.Run.SHA), cell(s.Run.Trigger.String()))
+	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Workflow.Owner, s.Workflow.Repo, short(s.Workflow.SHA), cell(s.Workflow.Trigger.String()))
 	if s.Report != nil {
 		ok, names := 0, s.Report.Names()
 		for _, n := range names {
@@ -44,6 +55,9 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, ": %d of %d instances succeeded", ok, len(names))
 	}
 	b.WriteString(".\n\n")
+	if s.Recording != "" {
+		fmt.Fprintf(&b, "GitHub: %s.\n\n", html.EscapeString(s.Recording))
+	}
 	if s.Inputs.DryRun {
 		b.WriteString("**Dry run:** the log shows the commands; nothing was changed and no deployment was recorded.\n\n")
 	}
@@ -51,6 +65,7 @@ func (s Summary) Markdown() string {
 		if s.Err != nil {
 			fmt.Fprintf(&b, "nix-hive stopped before deploying anything:\n\n<pre>%s</pre>\n", html.EscapeString(s.Err.Error()))
 		}
+		s.leftOut(&b)
 		return b.String()
 	}
 
@@ -58,36 +73,61 @@ func (s Summary) Markdown() string {
 	var failed []string
 	for _, n := range s.Report.Names() {
 		o := s.Report.Instances[n]
-		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), o.Result,
+		result := string(o.Result)
+		if o.RebootRequired {
+			result += ", reboot required"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), cell(result),
 			duration(o.Seconds), s.deployment(n))
-		if o.Error != "" {
+		if o.Error != "" || o.Warning != "" {
 			failed = append(failed, n)
 		}
 	}
 	for _, n := range failed {
 		o := s.Report.Instances[n]
+		text := o.Error
+		if text == "" {
+			text = "warning: " + o.Warning
+		}
 		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n<pre>%s</pre>\n</details>\n",
-			html.EscapeString(n), o.Result, html.EscapeString(o.Error))
+			html.EscapeString(n), o.Result, html.EscapeString(text))
 	}
+	s.leftOut(&b)
 	return b.String()
+}
+
+// leftOut lists the machines discovery left out, values escaped: they
+// come from the infrastructure.
+func (s Summary) leftOut(b *strings.Builder) {
+	if len(s.Warnings) == 0 {
+		return
+	}
+	what := fmt.Sprintf("%d machines found by `discover` were", len(s.Warnings))
+	if len(s.Warnings) == 1 {
+		what = "1 machine found by `discover` was"
+	}
+	fmt.Fprintf(b, "\n**%s left out** and not deployed:\n\n<pre>%s</pre>\n", what, html.EscapeString(strings.Join(s.Warnings, "\n")))
 }
 
 // deployment is the table's link to an instance's deployment history.
 func (s Summary) deployment(name string) string {
 	env := s.Environments[name]
-	id, ok := s.IDs[name]
+	l, ok := s.Links[name]
+	if !ok && s.IDs[name] != 0 { // IDs without Links: a deployment in the instance's environment
+		l, ok = deployments.Found{ID: s.IDs[name], Environment: env}, true
+	}
 	switch {
 	case env == "":
 		return ""
 	case !ok:
 		return cell(env) + " (not recorded)"
 	}
-	return fmt.Sprintf("[%s](%s) #%d", cell(env), s.Run.EnvironmentURL(env), id)
+	return fmt.Sprintf("[%s](%s) #%d", cell(l.Environment), s.Workflow.EnvironmentURL(l.Environment), l.ID)
 }
 
-func mark(s deploy.State) string {
+func mark(s engine.State) string {
 	switch {
-	case s == deploy.Skipped:
+	case s == engine.Skipped:
 		return "⏭️"
 	case !s.OK():
 		return "❌"

@@ -12,10 +12,9 @@ import (
 const DefaultEnvironment = "{environment}/{instance}"
 
 // placeholders are the names a Template may use.
-var placeholders = []string{"instance", "environment", "system"}
-
-// maxEnvironmentName is GitHub's limit on an environment name.
-const maxEnvironmentName = 255
+func placeholders() []string {
+	return []string{"instance", "environment", "system"}
+}
 
 // Template renders the GitHub environment name of an instance from the
 // environment input: {instance}, {environment} (the instance's environment
@@ -39,7 +38,7 @@ func ParseTemplate(s string) (Template, error) {
 			return Template{}, fmt.Errorf("%q has a { without a }; use {instance}, {environment} or {system}", s)
 		}
 		name := rest[open+1 : close]
-		if !slices.Contains(placeholders, name) {
+		if !slices.Contains(placeholders(), name) {
 			return Template{}, fmt.Errorf("%q uses the unknown placeholder {%s}; use {instance}, {environment} or {system}", s, name)
 		}
 		rest = rest[close+1:]

@@ -11,11 +11,23 @@ import (
 	"time"
 
 	"github.com/nix-hive/nix-hive/internal/ctxtime"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/process"
 )
 
 // exitBusy is the agent's exit code when the host's lock is held.
 const exitBusy = 75
+
+// The agent's statuses.
+const (
+	statusRunning   = "running"
+	statusAwaiting  = "awaiting-confirmation"
+	statusActivated = "activated"
+	statusRolled    = "rolled-back"
+	statusFailed    = "failed"
+	statusBusy      = "busy"
+)
 
 // NewID returns a fresh activation id.
 func NewID() string {
@@ -24,41 +36,87 @@ func NewID() string {
 	return hex.EncodeToString(b)
 }
 
-// Activate switches the host to path with goal and returns how it ended. It
-// is not cut off when ctx is cancelled: an activation under way runs to
-// its end, bounded by o.Timeout, because stopping half-way would leave the
-// host between generations.
-func (a *Agent) Activate(ctx context.Context, path string, goal Goal, o Options) (Result, error) {
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Minute
+// StartArgs are the agent's arguments that start activating path with the
+// goal: every decision the goal and the policy imply is made here and
+// passed as a flag.
+func StartArgs(id, path string, g goal.Goal, confirm time.Duration, onFailure Policy) []string {
+	profile := "no"
+	if g.SetsProfile() {
+		profile = "yes"
 	}
-	if o.Poll == 0 {
-		o.Poll = 2 * time.Second
+	if !g.NeedsConfirmation() {
+		confirm = 0
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.Timeout)
+	if onFailure == "" {
+		onFailure = Rollback
+	}
+	return []string{"start", id, path, string(g), profile, string(g.Rollback()),
+		strconv.Itoa(int(confirm.Seconds())), string(onFailure)}
+}
+
+// Activate implements engine.Host: it starts the activation in the
+// agent's detached worker, streams its output to the log and follows it
+// until it awaits confirmation or ends. It is not cut off when ctx is
+// cancelled: an activation under way runs to its end, because stopping
+// half-way would leave the host between generations. After
+// Options.Timeout nix-hive stops waiting and releases the host from
+// confirming, so a slow activation that succeeds is kept.
+func (a *Agent) Activate(ctx context.Context, path string, g goal.Goal) (engine.Activation, error) {
+	ctx = context.WithoutCancel(ctx)
+	f := &follower{agent: a, id: NewID(), offset: "0"}
+	if err := a.start(ctx, StartArgs(f.id, path, g, a.Options.ConfirmTimeout, a.Options.OnFailure)); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.Options.Timeout)
 	defer cancel()
-
-	id := NewID()
-	if err := a.start(ctx, id, path, goal, o); err != nil {
-		return Result{}, err
+	rep, err := f.follow(wctx, false)
+	if err != nil {
+		return nil, f.release(ctx, err)
 	}
-	return a.follow(ctx, id, o)
+	if rep.Status == statusAwaiting {
+		return &activation{f: f, last: rep}, nil
+	}
+	res, err := f.outcome(rep)
+	if err != nil {
+		return nil, err
+	}
+	return &activation{f: f, last: rep, res: res}, nil
 }
 
-// DryRun runs (through a runner that only prints, for --dry-run) the
-// command that would start the activation.
-func (a *Agent) DryRun(ctx context.Context, path string, goal Goal, o Options) error {
-	_, err := a.run(ctx, "start", "<id>", path, string(goal), strconv.Itoa(int(o.ConfirmTimeout.Seconds())))
-	return err
+// activation is an activation that ran on the host.
+type activation struct {
+	f    *follower
+	last Report
+	res  engine.ActivationResult
 }
 
-// start launches the detached worker, waiting up to o.LockTimeout for
-// another activation on the host to finish.
-func (a *Agent) start(ctx context.Context, id, path string, goal Goal, o Options) error {
-	confirm := strconv.Itoa(int(o.ConfirmTimeout.Seconds()))
-	deadline := time.Now().Add(o.LockTimeout)
+// Confirm implements engine.Activation: it confirms the new system over a
+// fresh connection and waits for the agent's final word. When nix-hive
+// cannot reach the host, the host rolls itself back and a later reattach
+// reads that.
+func (p *activation) Confirm(ctx context.Context) (engine.ActivationResult, error) {
+	if p.last.Status != statusAwaiting {
+		return p.res, nil
+	}
+	o := p.f.agent.Options
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*o.ConfirmTimeout+2*time.Minute)
+	defer cancel()
+	rep, err := p.f.follow(ctx, true)
+	if err != nil {
+		return engine.ActivationResult{}, fmt.Errorf("confirm the new system: %w", err)
+	}
+	return p.f.outcome(rep)
+}
+
+// start launches the detached worker, waiting up to LockTimeout for
+// another activation on the host (nix-hive's or any switch-to-configuration)
+// to finish.
+func (a *Agent) start(ctx context.Context, args []string) error {
+	id := args[1]
+	deadline := time.Now().Add(a.Options.LockTimeout)
+	logged := false
 	for {
-		out, err := a.run(ctx, "start", id, path, string(goal), confirm)
+		out, err := a.run(ctx, args...)
 		if err == nil {
 			if ParseLines(out).get("started") != id {
 				return fmt.Errorf("start activation: the agent did not confirm the start: %q", strings.TrimSpace(string(out)))
@@ -67,73 +125,32 @@ func (a *Agent) start(ctx context.Context, id, path string, goal Goal, o Options
 		}
 		var ce *process.CommandError
 		if !errors.As(err, &ce) || ce.ExitCode != exitBusy {
-			return fmt.Errorf("start activation: %w", err)
+			return a.notRoot(out, err, "start activation")
 		}
+		holder := describeHolder(ParseLines(out).get("busy"))
 		if time.Now().After(deadline) {
-			holder := ParseLines(out).get("busy")
-			return fmt.Errorf("%w (activation %s); waited %s — retry when it has finished", ErrBusy, holder, o.LockTimeout)
+			return fmt.Errorf("%w: %s; waited %s (--lock-timeout), nothing was changed — retry when it has finished", ErrBusy, holder, a.Options.LockTimeout)
 		}
-		if err := ctxtime.Sleep(ctx, o.Poll); err != nil {
+		if !logged {
+			a.logf("waiting for the host: %s", holder)
+			logged = true
+		}
+		if err := ctxtime.Sleep(ctx, a.Options.Poll); err != nil {
 			return fmt.Errorf("wait for the host's lock: %w", err)
 		}
 	}
 }
 
-// follow reattaches until the activation ends, confirming it when the
-// agent asks. Each call is a fresh ssh connection, so a session cut by the
-// activation itself is survived; if the host stays unreachable, the agent
-// rolls back on its own and a later reattach reads that.
-func (a *Agent) follow(ctx context.Context, id string, o Options) (Result, error) {
-	var lastErr error
-	for {
-		out, err := a.run(ctx, "wait", id, "30")
-		if err != nil {
-			lastErr = err
-			a.logf("lost contact while activating (will reattach): %v", firstLine(err.Error()))
-			if ctx.Err() != nil {
-				return Result{}, fmt.Errorf("activation did not report back within %s: %w", o.Timeout, lastErr)
-			}
-			if err := ctxtime.Sleep(ctx, o.Poll); err != nil {
-				return Result{}, fmt.Errorf("activation did not report back within %s: %w", o.Timeout, lastErr)
-			}
-			continue
-		}
-		lines := ParseLines(out)
-		res := Result{Status: lines.get("status"), Reason: lines.get("reason"), Log: lines.all("log")}
-		switch res.Status {
-		case "running":
-			continue
-		case "awaiting-confirmation":
-			if _, err := a.run(ctx, "confirm", id); err != nil {
-				a.logf("could not confirm the new system over a fresh connection (the host will roll back): %v", firstLine(err.Error()))
-			}
-			continue
-		case "activated":
-			return res, nil
-		case "rolled-back":
-			return res, fmt.Errorf("%w: %s\n%s", ErrRolledBack, res.Reason, lastLog(res.Log))
-		case "failed":
-			return res, fmt.Errorf("activation failed: %s\n%s", res.Reason, lastLog(res.Log))
-		default:
-			return res, fmt.Errorf("activation %s: the agent reports %q", id, res.Status)
-		}
+// describeHolder says who holds the host, from the agent's busy= value.
+func describeHolder(holder string) string {
+	if holder == "switch-to-configuration" {
+		return "another switch-to-configuration (nixos-rebuild, system.autoUpgrade, ...) holds /run/nixos/switch-to-configuration.lock"
 	}
+	return fmt.Sprintf("another nix-hive activation is running on the host (activation %s)", holder)
 }
 
 func (a *Agent) logf(format string, args ...any) {
-	if a.Log != nil {
-		a.Log(format, args...)
-	}
-}
-
-func lastLog(lines []string) string {
-	if len(lines) == 0 {
-		return "no log"
-	}
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return strings.Join(lines, "\n")
+	fmt.Fprintf(a.Log, format+"\n", args...)
 }
 
 func firstLine(s string) string {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/githubfake"
 	"github.com/nix-hive/nix-hive/internal/lab"
 	"github.com/nix-hive/nix-hive/internal/labfleet"
@@ -81,13 +81,18 @@ func (a *labAction) runContext(ctx context.Context, t *testing.T, gh *githubfake
 	if err := os.WriteFile(env["GITHUB_EVENT_PATH"], []byte(event), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	keysBefore, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
+	// The run gets a temporary directory of its own (short, for ssh's
+	// sockets), so that key directories of tests running at the same time
+	// (other packages, other checkouts) are not taken for this run's.
+	tmp, err := os.MkdirTemp("", "nhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	t.Setenv("TMPDIR", tmp)
 	r := runActionCmdContext(ctx, t, labfleet.Environ(), env, tap)
-	keysAfter, _ := filepath.Glob(filepath.Join(os.TempDir(), "nix-hive-keys-*"))
-	for _, k := range keysAfter {
-		if !slices.Contains(keysBefore, k) {
-			t.Errorf("the key directory %s is left behind", k)
-		}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "nix-hive-keys-*")); len(left) > 0 {
+		t.Errorf("the key directories %s are left behind", left)
 	}
 	r.checkSecrets(t, a.secrets...)
 	return r
@@ -129,8 +134,9 @@ func (r *actionRun) ids(t *testing.T) map[string]int64 {
 }
 
 // checkDeployment checks one recorded deployment and its statuses: created
-// for the commit in the instance's environment, queued first, progress
-// with a phase, a final state last, every status linking logURL.
+// for the commit in the instance's environment (not a production one: its
+// name is not "production"), at most one in_progress with its phase, a
+// final state last, every status linking logURL: at most three writes.
 func checkDeployment(t *testing.T, gh *githubfake.Server, id int64, instance, env, final, logURL string) githubfake.Deployment {
 	t.Helper()
 	var d githubfake.Deployment
@@ -141,7 +147,7 @@ func checkDeployment(t *testing.T, gh *githubfake.Server, id int64, instance, en
 	}
 	sha := "0123456789abcdef0123456789abcdef01234567"
 	if d.ID == 0 || d.Ref != sha || d.SHA != sha || d.Task != "deploy" || d.Environment != env ||
-		d.ProductionEnvironment != strings.HasPrefix(env, "production/") || d.TransientEnvironment {
+		d.ProductionEnvironment != (env == "production") || d.TransientEnvironment {
 		t.Errorf("%s: deployment %+v, want ref %s in %s", instance, d, sha, env)
 	}
 	var payload struct{ Instance, System, Goal string }
@@ -167,13 +173,8 @@ func checkDeployment(t *testing.T, gh *githubfake.Server, id int64, instance, en
 			t.Errorf("%s: in_progress without its phase: %q", instance, st.Description)
 		}
 	}
-	if len(states) < 2 || states[0] != "queued" || states[len(states)-1] != final {
-		t.Errorf("%s: states %v, want queued … %s", instance, states, final)
-	}
-	for _, s := range states[1 : len(states)-1] {
-		if s != "in_progress" {
-			t.Errorf("%s: states %v: only in_progress between queued and the end", instance, states)
-		}
+	if len(states) < 1 || len(states) > 2 || states[len(states)-1] != final || (len(states) == 2 && states[0] != "in_progress") {
+		t.Errorf("%s: states %v, want [in_progress] %s", instance, states, final)
 	}
 	replaces := payload.Goal == "switch" || payload.Goal == "boot" || payload.Goal == "test"
 	if last := sts[len(sts)-1]; final == "success" && last.AutoInactive != replaces {
@@ -254,42 +255,77 @@ func TestActionOnLab(t *testing.T) {
 		}
 	})
 
-	t.Run("workflow_dispatch retires the earlier deployments", func(t *testing.T) {
+	t.Run("a second run with nothing changed writes nothing to GitHub", func(t *testing.T) {
 		if len(pushIDs) == 0 {
 			t.Skip("the push run failed")
 		}
-		r := a.run(t, gh, `{"ref":"refs/heads/main","sender":{"login":"bob"},"inputs":{"targets":"web-*,db-1","goal":"switch"}}`,
-			map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_RUN_ID": "4243", "GITHUB_RUN_ATTEMPT": "2",
-				"INPUT_TARGETS": "web-*,db-1", "INPUT_GOAL": "switch"})
+		before := len(gh.Requests())
+		r := a.run(t, gh, `{"ref":"refs/heads/main","sender":{"login":"bob"},"inputs":{"targets":"","goal":"switch"}}`,
+			map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_RUN_ID": "4243", "GITHUB_RUN_ATTEMPT": "2"})
 		if r.err != nil {
 			t.Fatalf("action failed: %v", r.err)
 		}
-		// No job list for this run: the statuses link the run's attempt.
-		runURL := "https://github.example.com/acme/fleet/actions/runs/4243/attempts/2"
-		ids := r.ids(t)
-		if len(ids) != 3 {
-			t.Fatalf("deployments output %v, want web-1, web-2 and db-1", ids)
-		}
-		for n, id := range ids {
-			if got := r.results(t)[n].Result; got != "unchanged" {
-				t.Errorf("%s: %s, want unchanged", n, got)
-			}
-			d := checkDeployment(t, gh, id, n, environmentOf(n), "success", runURL)
-			if !strings.Contains(d.Description, "workflow_dispatch by bob (goal=switch, targets=web-*,db-1)") {
-				t.Errorf("%s: description %q", n, d.Description)
+		for n, o := range r.results(t) {
+			if o.Result != "unchanged" {
+				t.Errorf("%s: %s, want unchanged", n, o.Result)
 			}
 		}
-		// The push's deployments of the same hosts are inactive now: GitHub
-		// retired db-1's (staging), nix-hive the production ones; the
-		// others stay the hosts' current deployments.
+		// Building (nix-store --realise), pushing and copying (nix copy)
+		// are the only phases that run them; no instance entered one.
+		for _, phase := range []string{": building", ": storing", ": copying", ": activating"} {
+			if strings.Contains(r.stdout.String(), phase) {
+				t.Errorf("a run where nothing changed logs %q", phase)
+			}
+		}
+		for _, q := range gh.Requests()[before:] {
+			if q.Method != http.MethodGet {
+				t.Errorf("a run where nothing changed wrote to GitHub: %s %s", q.Method, q.Path)
+			}
+		}
+		t.Logf("%d reads to GitHub", len(gh.Requests())-before)
+		if r.outputs["deployments"] != "{}" {
+			t.Errorf("deployments output %q, want none", r.outputs["deployments"])
+		}
+		// Each unchanged row links the deployment that put its system there.
 		for n, id := range pushIDs {
-			want := "success"
-			if _, again := ids[n]; again {
-				want = "inactive"
+			envURL := "https://github.example.com/acme/fleet/deployments/" + strings.ReplaceAll(environmentOf(n), "/", "%2F")
+			if !strings.Contains(r.summary, "✅ unchanged |") || !strings.Contains(r.summary, fmt.Sprintf("(%s) #%d |", envURL, id)) {
+				t.Errorf("summary lacks %s's link to deployment %d:\n%s", n, id, r.summary)
 			}
-			sts := gh.Statuses(id)
-			if got := sts[len(sts)-1].State; got != want {
-				t.Errorf("%s's push deployment: %s, want %s", n, got, want)
+		}
+	})
+
+	t.Run("a run that changes every instance makes at most 3 writes each and retires the previous deployments", func(t *testing.T) {
+		if len(pushIDs) == 0 {
+			t.Skip("the push run failed")
+		}
+		for file, motd := range map[string]string{"web.nix": `motd = "`, "db.nix": `motd = "`, "edge.nix": `motd = builtins`} {
+			a.edit("systems/"+file, motd, strings.Replace(motd, "motd = ", `motd = "release 2: " + `, 1))
+		}
+		before := len(gh.Requests())
+		r := a.run(t, gh, `{}`, map[string]string{"GITHUB_RUN_ID": "4244"})
+		if r.err != nil {
+			t.Fatalf("action failed: %v", r.err)
+		}
+		writes := 0
+		for _, q := range gh.Requests()[before:] {
+			if q.Method != http.MethodGet {
+				writes++
+			}
+		}
+		t.Logf("%d writes and %d reads for %d changed instances", writes, len(gh.Requests())-before-writes, len(labfleet.Instances))
+		if writes > 3*len(labfleet.Instances) {
+			t.Errorf("%d writes for %d instances, more than 3 each", writes, len(labfleet.Instances))
+		}
+		ids := r.ids(t)
+		for _, n := range labfleet.Instances {
+			if o := r.results(t)[n]; o.Result != "activated" {
+				t.Errorf("%s: %s, want activated", n, o.Result)
+			}
+			checkDeployment(t, gh, ids[n], n, environmentOf(n), "success", "https://github.example.com/acme/fleet/actions/runs/4244/attempts/1")
+			// GitHub's auto_inactive retired the push's deployment.
+			if sts := gh.Statuses(pushIDs[n]); sts[len(sts)-1].State != "inactive" {
+				t.Errorf("%s's push deployment: %s, want inactive", n, sts[len(sts)-1].State)
 			}
 		}
 	})
@@ -305,7 +341,8 @@ func TestActionOnLab(t *testing.T) {
 		})
 		a.edit("systems/web.nix", "deployed by nix-hive", "version 2")
 		start := time.Now()
-		r := a.run(t, flaky, `{}`, nil)
+		// Unchanged instances recorded too, for enough requests to hit every fault.
+		r := a.run(t, flaky, `{}`, map[string]string{"INPUT_RECORD-UNCHANGED": "true"})
 		t.Logf("the run took %s", time.Since(start))
 		if r.err != nil {
 			t.Fatalf("action failed: %v", r.err)
@@ -340,7 +377,7 @@ func TestActionOnLab(t *testing.T) {
 
 	t.Run("a token without deployments write", func(t *testing.T) {
 		readOnly := githubfake.New(t, githubfake.WithToken(a.token), githubfake.WithoutDeploymentsWrite())
-		r := a.run(t, readOnly, `{}`, map[string]string{"INPUT_TARGETS": "web-*"})
+		r := a.run(t, readOnly, `{}`, map[string]string{"INPUT_TARGETS": "web-*", "INPUT_RECORD-UNCHANGED": "true"})
 		if r.err != nil {
 			t.Fatalf("action failed: %v", r.err)
 		}
@@ -369,7 +406,7 @@ func TestActionOnLab(t *testing.T) {
 		a.edit("systems/edge.nix", "motd =", "motd = throw \"the edge configuration is broken\";\n  unused =")
 		failing := githubfake.New(t, githubfake.WithToken(a.token))
 		r := a.run(t, failing, `{}`, map[string]string{"INPUT_TARGETS": "db-1,eu-1"})
-		if !errors.Is(r.err, deploy.ErrFailed) || ExitCode(r.err) != 1 {
+		if !errors.Is(r.err, engine.ErrFailed) || ExitCode(r.err) != 1 {
 			t.Fatalf("error %v, want a failed deployment (exit code 1)", r.err)
 		}
 		results, ids := r.results(t), r.ids(t)

@@ -14,6 +14,7 @@ import (
 
 // badInputHive is a valid hive; each bad-input case breaks one thing in it.
 const badInputHive = `{
+  paths = [ "nixpkgs=/nix-hive-test/nixpkgs" ];
   systems.web = { configuration = { }; tags = [ "frontend" ]; };
   stores.eu = { url = "ssh-ng://cache-eu"; publicKey = "cache-eu:dGVzdA=="; };
   sshHosts.cache-eu = { HostName = "192.0.2.5"; };
@@ -76,14 +77,15 @@ func TestBadInput(t *testing.T) {
 		{name: "syntax error", from: `systems.web = {`, to: `systems.web = {{`, want: `syntax error`},
 		{name: "misspelt attribute", from: `environment = "staging"`, to: `enviroment = "staging"`, want: `hive.nix: instances.web-2.enviroment: unknown attribute`},
 		{name: "hive of the wrong type", from: `{
-  systems.web`, to: `[ {
-  systems.web`, want: `hive.nix must evaluate to an attribute set`},
+  paths`, to: `[ {
+  paths`, want: `hive.nix must evaluate to an attribute set`},
 		{name: "sshHosts and instances share a name", from: `sshHosts.cache-eu`, to: `sshHosts.web-1 = { }; sshHosts.cache-eu`, want: `hive.nix: sshHosts.web-1: "web-1" is also an instance`},
 		{name: "store URL nix rejects", from: `ssh-ng://cache-eu`, to: `ftp://cache-eu`, want: `hive.nix: stores.eu.url: "ftp://cache-eu": nix knows no store type "ftp"`},
 		{name: "bad store key", from: `cache-eu:dGVzdA==`, to: `dGVzdA==`, want: `hive.nix: stores.eu.publicKey: "dGVzdA==" is not a nix public key`},
-		{name: "unknown ssh option", from: `Port = 2222;`, to: `Prot = 2222;`, want: `hive.nix: sshConfig: Host web-2: Prot: ssh knows no such option`},
-		{name: "ssh port not a number", from: `Port = 2222;`, to: `Port = "ssh";`, want: `Host web-2: Port: must be a whole number`},
+		{name: "unknown ssh option", from: `Port = 2222;`, to: `Prot = 2222;`, want: `hive.nix: instances.web-2.ssh.Prot: ssh rejects it: Bad configuration option: prot`},
+		{name: "ssh port not a number", from: `Port = 2222;`, to: `Port = "notaport";`, want: `hive.nix: instances.web-2.ssh.Port: ssh rejects it: Bad port 'notaport'`},
 		{name: "empty environment", from: `environment = "staging"`, to: `environment = ""`, want: `hive.nix: instances.web-2.environment: must be 1 to 255 characters`},
+		{name: "nixpkgs not pinned", from: `paths = [ "nixpkgs=/nix-hive-test/nixpkgs" ];`, to: ``, want: `hive.nix: systems.web.path: <nixpkgs> is not pinned`},
 		{name: "missing system", from: `system = "web"; ssh`, to: `ssh`, want: `hive.nix: instances.web-2.system: missing; set it to one of the systems: web`},
 		{name: "name selects nothing", args: []string{"--on", "web-3"}, want: `--on term "web-3" selects no instance`},
 		{name: "tag selects nothing", args: []string{"--on", "@backend"}, want: `--on term "@backend" selects no instance`},
@@ -92,6 +94,8 @@ func TestBadInput(t *testing.T) {
 		{name: "parallel zero", args: []string{"--parallel", "0"}, want: `--parallel: "0" is not a whole number of at least 1`},
 		{name: "parallel negative", args: []string{"--parallel", "-3"}, want: `--parallel: "-3" is not a whole number of at least 1`},
 		{name: "parallel not a number", args: []string{"--parallel", "lots"}, want: `--parallel: "lots" is not a whole number of at least 1`},
+		{name: "unknown activation failure policy", args: []string{"--on-activation-failure", "ignore"}, want: `--on-activation-failure: unknown policy "ignore"; use rollback or keep`},
+		{name: "activation timeout zero", args: []string{"--activation-timeout", "0s"}, want: `--activation-timeout must be positive`},
 		{name: "empty ssh key", args: []string{"--ssh-key", emptyKey}, want: `--ssh-key: ` + emptyKey + `: not a usable key: the ssh private key is empty`},
 		{name: "malformed ssh key", args: []string{"--ssh-key", notAKey}, want: `expected an OpenSSH private key`},
 		{name: "public key as ssh key", args: []string{"--ssh-key", sshKey + ".pub"}, want: `this is a public key; give the private key`},

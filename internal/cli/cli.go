@@ -8,14 +8,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/nix-hive/nix-hive/internal/action"
 	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
-// ErrUsage is wrapped by errors in the command line itself.
-var ErrUsage = errors.New("usage")
+// ErrUsage is wrapped by errors in the command line or the action's
+// inputs.
+var ErrUsage = deploy.ErrUsage
 
 // Env is the process environment as a lookup function.
 type Env func(key string) string
@@ -72,9 +74,12 @@ func Run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	case "deploy":
 		return runDeploy(ctx, "deploy", rest, std, "")
 	case "build":
-		return runDeploy(ctx, "build", rest, std, deploy.GoalBuild)
+		return runDeploy(ctx, "build", rest, std, goal.Build)
 	case "action":
-		return runAction(ctx, rest, std)
+		if len(rest) > 0 {
+			return fmt.Errorf("%w: nix-hive action takes no arguments; it reads its inputs from the INPUT_* variables", ErrUsage)
+		}
+		return action.Run(ctx, std.Env, std.Environ, std.Stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: unknown command %q", ErrUsage, cmd)
@@ -110,14 +115,4 @@ func ExitCode(err error) int {
 	default:
 		return 1
 	}
-}
-
-// tempDir makes the run's private working directory (hive/*.nix, the ssh
-// config, keys); the returned function removes it.
-func tempDir() (string, func(), error) {
-	dir, err := os.MkdirTemp("", "nix-hive-")
-	if err != nil {
-		return "", nil, fmt.Errorf("make a working directory: %w", err)
-	}
-	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }

@@ -5,42 +5,95 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/deploy"
-	"github.com/nix-hive/nix-hive/internal/hostkeys"
-	"github.com/nix-hive/nix-hive/internal/inventory"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/goal"
 	"github.com/nix-hive/nix-hive/internal/keyfile"
-	"github.com/nix-hive/nix-hive/internal/linewriter"
-	"github.com/nix-hive/nix-hive/internal/process"
-	"github.com/nix-hive/nix-hive/internal/sshconfig"
+	"github.com/nix-hive/nix-hive/internal/selector"
 )
 
-// deployConfig is a validated deploy command line (or action inputs).
-type deployConfig struct {
+// deployFlags are the deploy command's flags, as parsed.
+type deployFlags struct {
 	target
-	goal           deploy.Goal
-	parallel       int
-	dryRun         bool
-	json           bool
-	sshKey         string
-	knownHosts     string
-	acceptNewKeys  bool
-	signingKey     string
-	confirmTimeout time.Duration
-	lockTimeout    time.Duration
-	// loaded, if set, sees the inventory and the selected instances before
-	// anything is built; its error stops the run (the action checks and
-	// plans its GitHub deployments there).
-	loaded func(inv *inventory.Inventory, names []string) error
-	// hostKeyHint, if set, replaces the advice for an unknown host key
-	// (see hostkeys.Checker.Hint).
-	hostKeyHint string
+	goal, parallel, onFailure string
+	json                      bool
+	request                   deploy.Request
+}
+
+func (f *deployFlags) register(fs *flag.FlagSet) {
+	f.target.flags(fs)
+	r := &f.request
+	fs.StringVar(&f.goal, "goal", string(goal.Switch), "build, push, switch, boot, test or dry-activate")
+	fs.StringVar(&f.parallel, "parallel", "10", "how many instances to copy and activate at once")
+	fs.BoolVar(&r.DryRun, "dry-run", false, "print the commands that would run and change nothing")
+	fs.BoolVar(&f.json, "json", false, "print every instance's outcome as JSON on stdout")
+	fs.StringVar(&r.SSHKey, "ssh-key", "", "private key file for ssh (default: ssh's own)")
+	fs.StringVar(&r.KnownHosts, "known-hosts", "", "known_hosts file to check host keys against (default: ssh's own)")
+	fs.BoolVar(&r.AcceptNewHostKeys, "accept-new-host-keys", false, "trust a host key on first use (host keys are checked otherwise)")
+	fs.StringVar(&r.SigningKey, "signing-key", "", "nix secret key file to sign closures with before pushing them to stores")
+	fs.DurationVar(&r.ConfirmTimeout, "confirm-timeout", deploy.DefaultConfirmTimeout, "roll a host back unless nix-hive reaches it again within this time after switch/test (0 turns it off)")
+	fs.DurationVar(&r.LockTimeout, "lock-timeout", deploy.DefaultLockTimeout, "how long to wait for another activation on the same host (nix-hive's or any switch-to-configuration's)")
+	fs.DurationVar(&r.ActivationTimeout, "activation-timeout", activation.DefaultTimeout, "how long to wait for switch-to-configuration to finish on a host; past it the host keeps what the activation does")
+	fs.StringVar(&f.onFailure, "on-activation-failure", string(activation.Rollback), "rollback or keep: what a failing switch-to-configuration (exit 2, 4, ...) leads to")
+}
+
+// parseDeploy parses the deploy (or build) command line into a validated
+// Request; fixedGoal, if set, replaces --goal.
+func parseDeploy(name string, args []string, std IO, fixedGoal goal.Goal) (*deployFlags, error) {
+	fs := flag.NewFlagSet("nix-hive "+name, flag.ContinueOnError)
+	var f deployFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: nix-hive %s [flags]\n\n", name)
+		fmt.Fprintln(fs.Output(), "Builds each system once, pushes it to each store once, copies it to each\ninstance and activates it. Flags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args, std); err != nil {
+		return nil, err
+	}
+	if fixedGoal != "" {
+		f.goal = string(fixedGoal)
+	}
+	r := &f.request
+	var err error
+	if r.Goal, err = goal.Parse(f.goal); err != nil {
+		return nil, fmt.Errorf("%w: --goal: %w", ErrUsage, err)
+	}
+	if r.Parallel, err = deploy.ParseParallel(f.parallel); err != nil {
+		return nil, fmt.Errorf("%w: --parallel: %w", ErrUsage, err)
+	}
+	if r.Selector, err = selector.Parse(f.on); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if err := checkKeys(r); err != nil {
+		return nil, err
+	}
+	if r.ConfirmTimeout < 0 || r.LockTimeout < 0 || r.ActivationTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --confirm-timeout and --lock-timeout must not be negative, --activation-timeout must be positive", ErrUsage)
+	}
+	if r.OnActivationFailure, err = activation.ParsePolicy(f.onFailure); err != nil {
+		return nil, fmt.Errorf("%w: --on-activation-failure: %w", ErrUsage, err)
+	}
+	r.Hive, r.Environ, r.Log, r.Commands = f.hive, std.Environ, std.Stderr, std.Stdout
+	return &f, nil
+}
+
+func runDeploy(ctx context.Context, name string, args []string, std IO, fixedGoal goal.Goal) error {
+	f, err := parseDeploy(name, args, std, fixedGoal)
+	if err != nil {
+		return err
+	}
+	report, runErr := deploy.Deploy(ctx, f.request)
+	if report == nil {
+		return runErr
+	}
+	if err := f.print(std, report); err != nil {
+		return err
+	}
+	return runErr
 }
 
 // checkFile checks that a file given on the command line can be read.
@@ -58,141 +111,31 @@ func checkFile(flagName, path string) error {
 	return nil
 }
 
-func runDeploy(ctx context.Context, name string, args []string, std IO, fixedGoal deploy.Goal) error {
-	fs := flag.NewFlagSet("nix-hive "+name, flag.ContinueOnError)
-	var c deployConfig
-	c.flags(fs)
-	goal := fs.String("goal", string(deploy.GoalSwitch), "build, push, switch, boot, test or dry-activate")
-	parallel := fs.String("parallel", "10", "how many instances to copy and activate at once")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: nix-hive %s [flags]\n\n", name)
-		fmt.Fprintln(fs.Output(), "Builds each system once, pushes it to each store once, copies it to each\ninstance and activates it. Flags:")
-		fs.PrintDefaults()
-	}
-	if err := parse(fs, args, std); err != nil {
-		return err
-	}
-	if fixedGoal != "" {
-		*goal = string(fixedGoal)
-	}
-	var err error
-	if c.goal, err = deploy.ParseGoal(*goal); err != nil {
-		return fmt.Errorf("%w: --goal: %w", ErrUsage, err)
-	}
-	if c.parallel, err = deploy.ParseParallel(*parallel); err != nil {
-		return fmt.Errorf("%w: --parallel: %w", ErrUsage, err)
-	}
-	if err := c.checkKeys(); err != nil {
-		return err
-	}
-	if c.confirmTimeout < 0 || c.lockTimeout < 0 {
-		return fmt.Errorf("%w: --confirm-timeout and --lock-timeout must not be negative", ErrUsage)
-	}
-	_, err = c.execute(ctx, std, nil)
-	return err
-}
-
 // checkKeys checks the key files given before any host is touched: they
 // exist, and hold what their flag expects.
-func (c *deployConfig) checkKeys() error {
-	for flagName, path := range map[string]string{"--ssh-key": c.sshKey, "--known-hosts": c.knownHosts, "--signing-key": c.signingKey} {
+func checkKeys(r *deploy.Request) error {
+	for flagName, path := range map[string]string{"--ssh-key": r.SSHKey, "--known-hosts": r.KnownHosts, "--signing-key": r.SigningKey} {
 		if err := checkFile(flagName, path); err != nil {
 			return err
 		}
 	}
-	if c.sshKey != "" {
-		if err := keyfile.CheckSSHPrivateKey(c.sshKey); err != nil {
+	if r.SSHKey != "" {
+		if err := keyfile.CheckSSHPrivateKey(r.SSHKey); err != nil {
 			return fmt.Errorf("%w: --ssh-key: %w", ErrUsage, err)
 		}
 	}
-	if c.signingKey != "" {
-		if err := keyfile.CheckNixSecretKey(c.signingKey); err != nil {
+	if r.SigningKey != "" {
+		if err := keyfile.CheckNixSecretKey(r.SigningKey); err != nil {
 			return fmt.Errorf("%w: --signing-key: %w", ErrUsage, err)
 		}
 	}
 	return nil
 }
 
-func (c *deployConfig) flags(fs *flag.FlagSet) {
-	c.target.flags(fs)
-	fs.BoolVar(&c.dryRun, "dry-run", false, "print the commands that would run and change nothing")
-	fs.BoolVar(&c.json, "json", false, "print every instance's outcome as JSON on stdout")
-	fs.StringVar(&c.sshKey, "ssh-key", "", "private key file for ssh (default: ssh's own)")
-	fs.StringVar(&c.knownHosts, "known-hosts", "", "known_hosts file to check host keys against (default: ssh's own)")
-	fs.BoolVar(&c.acceptNewKeys, "accept-new-host-keys", false, "trust a host key on first use (host keys are checked otherwise)")
-	fs.StringVar(&c.signingKey, "signing-key", "", "nix secret key file to sign closures with before pushing them to stores")
-	fs.DurationVar(&c.confirmTimeout, "confirm-timeout", 30*time.Second, "roll a host back unless nix-hive reaches it again within this time after switch/test (0 turns it off)")
-	fs.DurationVar(&c.lockTimeout, "lock-timeout", 60*time.Second, "how long to wait for another nix-hive activation on the same host")
-}
-
-// execute runs a validated deployment; observer, if set, also receives
-// every state change (the action records them in GitHub).
-func (c *deployConfig) execute(ctx context.Context, std IO, observer deploy.Observer) (*deploy.Report, error) {
-	dir, cleanup, err := tempDir()
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	var runner process.Runner = &process.Exec{Environ: std.Environ}
-	inv, names, err := c.target.load(ctx, runner, dir)
-	if err != nil {
-		return nil, err
-	}
-	if c.loaded != nil {
-		if err := c.loaded(inv, names); err != nil {
-			return nil, err
-		}
-	}
-	ssh, err := sshconfig.Write(dir, inv.SSHConfig, sshconfig.Options{
-		IdentityFile: absPath(c.sshKey), KnownHosts: absPath(c.knownHosts), AcceptNewHostKeys: c.acceptNewKeys,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if c.goal != deploy.GoalBuild && !c.dryRun {
-		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: c.hostKeyHint}
-		if err := checker.Check(ctx, sshTargets(inv, names)); err != nil {
-			return nil, fmt.Errorf("no host was touched: %w", err)
-		}
-	}
-	out := linewriter.NewShared(std.Stderr)
-	if c.dryRun {
-		runner = &process.Dry{Out: std.Stdout}
-	}
-	engine := &deploy.Engine{
-		Runner:    runner,
-		Inventory: inv,
-		SSH:       ssh,
-		Options: deploy.Options{
-			Goal: c.goal, Parallel: c.parallel, DryRun: c.dryRun,
-			SigningKey: absPath(c.signingKey), ExprDir: filepath.Join(dir, "hive"), RootDir: filepath.Join(dir, "roots"),
-			Activation: activation.Options{ConfirmTimeout: c.confirmTimeout, LockTimeout: c.lockTimeout},
-		},
-		Observer: progress(out, observer),
-		Log:      func(name string) io.Writer { return out.Prefixed(name + "| ") },
-	}
-	report, runErr := engine.Run(ctx, names)
-	if report == nil {
-		return nil, runErr
-	}
-	if err := c.print(std, inv, report); err != nil {
-		return report, err
-	}
-	return report, runErr
-}
-
-// progress prints one line per state change and forwards it to next.
-func progress(out *linewriter.Shared, next deploy.Observer) deploy.Observer {
-	return deploy.ObserverFunc(func(ctx context.Context, e deploy.Event) {
-		fmt.Fprintln(out, e.String())
-		if next != nil {
-			next.Observe(ctx, e)
-		}
-	})
-}
-
-func (c *deployConfig) print(std IO, inv *inventory.Inventory, report *deploy.Report) error {
-	if c.json {
+// print writes the report: JSON with --json, else a table and each
+// failure's whole error (nothing after a dry run, which printed commands).
+func (f *deployFlags) print(std IO, report *engine.Report) error {
+	if f.json {
 		data, err := json.MarshalIndent(report, "", "  ")
 		if err != nil {
 			return fmt.Errorf("print the report: %w", err)
@@ -200,7 +143,7 @@ func (c *deployConfig) print(std IO, inv *inventory.Inventory, report *deploy.Re
 		_, err = fmt.Fprintf(std.Stdout, "%s\n", data)
 		return err
 	}
-	if c.dryRun {
+	if f.request.DryRun {
 		return nil
 	}
 	fmt.Fprintln(std.Stdout)
@@ -209,46 +152,4 @@ func (c *deployConfig) print(std IO, inv *inventory.Inventory, report *deploy.Re
 	}
 	report.Errors(std.Stderr)
 	return nil
-}
-
-func absPath(p string) string {
-	if p == "" {
-		return ""
-	}
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return p
-}
-
-// sshTargets lists the ssh host aliases the runner connects to: the
-// selected instances and the ssh stores they push to.
-func sshTargets(inv *inventory.Inventory, names []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(alias string) {
-		if alias != "" && !seen[alias] {
-			seen[alias] = true
-			out = append(out, alias)
-		}
-	}
-	for _, n := range names {
-		if store, ok := inv.Stores[inv.Instances[n].Store]; ok {
-			add(storeHost(store.URL))
-		}
-	}
-	for _, n := range names {
-		add(n)
-	}
-	return out
-}
-
-// storeHost returns the ssh host alias of an ssh:// or ssh-ng:// store URL,
-// or "" for other stores.
-func storeHost(storeURL string) string {
-	u, err := url.Parse(storeURL)
-	if err != nil || (u.Scheme != "ssh" && u.Scheme != "ssh-ng") {
-		return ""
-	}
-	return u.Hostname()
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"path/filepath"
+	"os"
 
-	"github.com/nix-hive/nix-hive/hive"
-	"github.com/nix-hive/nix-hive/internal/inventory"
+	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/selector"
 )
@@ -25,29 +25,6 @@ func (t *target) flags(fs *flag.FlagSet) {
 	fs.StringVar(&t.on, "on", "", "select instances: comma-separated names, globs (web-*) and @tags; default all")
 }
 
-// load evaluates the hive with the expressions written into workDir and
-// returns the inventory and the selected instance names. The selector is
-// parsed before nix runs, so a bad one fails fast.
-func (t *target) load(ctx context.Context, r process.Runner, workDir string) (*inventory.Inventory, []string, error) {
-	sel, err := selector.Parse(t.on)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrUsage, err)
-	}
-	exprs, err := hive.Write(filepath.Join(workDir, "hive"))
-	if err != nil {
-		return nil, nil, err
-	}
-	inv, err := inventory.Load(ctx, r, exprs, t.hive)
-	if err != nil {
-		return nil, nil, err
-	}
-	names, err := sel.Select(inv.InstanceNames(), inv.Tags)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", inv.File, err)
-	}
-	return inv, names, nil
-}
-
 func runInventory(ctx context.Context, args []string, std IO) error {
 	fs := flag.NewFlagSet("nix-hive inventory", flag.ContinueOnError)
 	var t target
@@ -59,16 +36,21 @@ func runInventory(ctx context.Context, args []string, std IO) error {
 	if err := parse(fs, args, std); err != nil {
 		return err
 	}
-	dir, cleanup, err := tempDir()
+	sel, err := selector.Parse(t.on)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	work, err := os.MkdirTemp("", "nix-hive-")
+	if err != nil {
+		return fmt.Errorf("make a working directory: %w", err)
+	}
+	defer os.RemoveAll(work)
+	inv, err := deploy.Load(ctx, &process.Exec{Environ: std.Environ}, work, t.hive, sel, discover.Readers{})
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	inv, names, err := t.load(ctx, &process.Exec{Environ: std.Environ}, dir)
-	if err != nil {
-		return err
-	}
-	out, err := json.MarshalIndent(inv.Only(names), "", "  ")
+	deploy.WriteWarnings(std.Stderr, inv)
+	out, err := json.MarshalIndent(inv, "", "  ")
 	if err != nil {
 		return fmt.Errorf("print the inventory: %w", err)
 	}

@@ -1,306 +1,188 @@
-// Package deploy takes the inventory to running machines: it builds each
-// system once, pushes each closure to each store once, copies it to each
-// instance (from its store, or straight from the runner), and activates it.
-// Instances proceed independently and in parallel; one failing never stops
-// the others.
 package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
-	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/nix-hive/nix-hive/hive"
 	"github.com/nix-hive/nix-hive/internal/activation"
+	"github.com/nix-hive/nix-hive/internal/build"
+	"github.com/nix-hive/nix-hive/internal/discover"
+	"github.com/nix-hive/nix-hive/internal/discover/ec2"
+	"github.com/nix-hive/nix-hive/internal/discover/terraform"
+	"github.com/nix-hive/nix-hive/internal/distribute"
+	"github.com/nix-hive/nix-hive/internal/dryrun"
+	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
+	"github.com/nix-hive/nix-hive/internal/linewriter"
 	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/selector"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
-// Goal is what a deployment goes as far as.
-type Goal string
-
-// The goals: build and push stop before the instances are activated; the
-// rest are switch-to-configuration's goals, with nixos-rebuild's meanings.
-const (
-	GoalBuild       Goal = "build"
-	GoalPush        Goal = "push"
-	GoalSwitch      Goal = "switch"
-	GoalBoot        Goal = "boot"
-	GoalTest        Goal = "test"
-	GoalDryActivate Goal = "dry-activate"
-)
-
-// Goals lists every goal, for help texts and validation.
-var Goals = []Goal{GoalBuild, GoalPush, GoalSwitch, GoalBoot, GoalTest, GoalDryActivate}
-
-// ParseGoal validates a goal name.
-func ParseGoal(s string) (Goal, error) {
-	for _, g := range Goals {
-		if string(g) == s {
-			return g, nil
+// Deploy runs req: it evaluates the hive, selects the instances, lets the
+// plan checkers among the observers refuse the plan, writes the run's ssh
+// config, checks every host key, and runs the engine with the observers.
+// The report is nil when the run stopped before any instance was planned.
+func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*engine.Report, error) {
+	work, err := os.MkdirTemp("", "nix-hive-")
+	if err != nil {
+		return nil, fmt.Errorf("make a working directory: %w", err)
+	}
+	defer os.RemoveAll(work)
+	runner := &process.Exec{Environ: req.Environ}
+	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
+	if err != nil {
+		return nil, err
+	}
+	WriteWarnings(orDiscard(req.Log), inv)
+	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
+		return nil, fmt.Errorf("no host was touched: %w", err)
+	}
+	for _, o := range observers {
+		if pc, ok := o.(PlanChecker); ok {
+			if err := pc.CheckPlan(ctx, inv); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return "", fmt.Errorf("unknown goal %q; use one of build, push, switch, boot, test, dry-activate", s)
-}
-
-// ParseParallel validates a parallelism setting (--parallel, the parallel
-// input): a whole number of at least 1.
-func ParseParallel(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%q is not a whole number of at least 1", s)
+	ssh, err := sshconfig.Write(work, inv.SSHConfig, sshconfig.Options{
+		IdentityFile: absPath(req.SSHKey), KnownHosts: absPath(req.KnownHosts), AcceptNewHostKeys: req.AcceptNewHostKeys,
+	})
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
-}
-
-// activates reports whether the goal runs switch-to-configuration.
-func (g Goal) activates() bool { return g != GoalBuild && g != GoalPush }
-
-// Options tune a deployment.
-type Options struct {
-	// Goal is how far to go; default switch.
-	Goal Goal
-	// Parallel is how many instances are copied and activated at once.
-	Parallel int
-	// BuildParallel is how many systems are evaluated and built at once.
-	BuildParallel int
-	// DryRun prints the commands instead of running them.
-	DryRun bool
-	// SigningKey is a nix secret key file to sign closures with before they
-	// are pushed to stores.
-	SigningKey string
-	// ExprDir holds hive/*.nix.
-	ExprDir string
-	// RootDir, if set, receives garbage collector roots for the systems
-	// built, so that nix does not collect them while the run is going on.
-	RootDir string
-	// Activation tunes activation (confirmation, locks, timeouts).
-	Activation activation.Options
-}
-
-// Observer receives every state change of every instance, in order per
-// instance. It must be safe for concurrent use.
-type Observer interface {
-	Observe(ctx context.Context, e Event)
-}
-
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(ctx context.Context, e Event)
-
-// Observe implements Observer.
-func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
-
-// Engine runs deployments.
-type Engine struct {
-	// Runner runs nix and ssh (process.Dry for --dry-run).
-	Runner process.Runner
-	// Inventory is the evaluated hive.
-	Inventory *inventory.Inventory
-	// SSH is the run's ssh config.
-	SSH *sshconfig.Config
-	// Options tune the run.
-	Options Options
-	// Observer, if set, receives every state change.
-	Observer Observer
-	// Log, if set, returns the writer for an instance's (or a system's)
-	// command output; nil discards it.
-	Log func(name string) io.Writer
-	// Now returns the time; nil means time.Now.
-	Now func() time.Time
-}
-
-// ErrFailed is wrapped by Run's error when any instance did not succeed.
-var ErrFailed = errors.New("deployment failed")
-
-// Run deploys the named instances and reports each one's outcome. The
-// error wraps ErrFailed when any instance failed, was rolled back or was
-// skipped, and joins their errors.
-func (e *Engine) Run(ctx context.Context, names []string) (*Report, error) {
-	r := &run{engine: e, report: newReport(), builds: map[string]*future{}, pushes: map[string]*future{}}
-	if e.Options.Goal == "" {
-		e.Options.Goal = GoalSwitch
-	}
-	for _, n := range names {
-		inst, ok := e.Inventory.Instances[n]
-		if !ok {
-			return nil, fmt.Errorf("deploy %s: no such instance in %s", n, e.Inventory.File)
+	if req.Goal.NeedsHosts() && !req.DryRun {
+		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
+		if err := checker.Check(ctx, Targets(inv)); err != nil {
+			return nil, fmt.Errorf("no host was touched: %w", err)
 		}
-		r.report.add(n, inst, e.now())
 	}
-	systems := r.evaluate(ctx, names)
-	for _, n := range names {
-		r.event(ctx, Event{Instance: n, State: Planned, Detail: string(e.Options.Goal), Path: systems[e.Inventory.Instances[n].System].path})
+	log := linewriter.NewShared(orDiscard(req.Log))
+	e := &engine.Engine{
+		Stages:    stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
+		Goal:      req.Goal,
+		Parallel:  req.Parallel,
+		Observers: append([]engine.Observer{progress(log)}, observers...),
+		Waves:     JumpHostWaves,
 	}
-	r.startBuilds(ctx, systems)
+	return e.Run(ctx, inv)
+}
 
-	parallel := e.Options.Parallel
-	if parallel <= 0 {
-		parallel = 10
+// Load evaluates the hive with nix-hive's expressions written into
+// workDir, merges the machines its discover sources find (each source
+// read once, through readers; a nil reader is the real one) and returns
+// the inventory narrowed to the selected instances.
+func Load(ctx context.Context, r process.Runner, workDir, hiveArg string, sel selector.Selector, readers discover.Readers) (*inventory.Inventory, error) {
+	exprs, err := hive.Write(filepath.Join(workDir, "hive"))
+	if err != nil {
+		return nil, err
 	}
-	var g errgroup.Group
-	g.SetLimit(parallel)
-	for _, n := range names {
-		if ctx.Err() != nil {
-			r.finish(ctx, n, Skipped, "", fmt.Errorf("not started: %w", context.Cause(ctx)))
-			continue
+	inv, err := inventory.Load(ctx, r, exprs, hiveArg, Readers(readers).Cached())
+	if err != nil {
+		return nil, err
+	}
+	names, err := sel.Select(inv.InstanceNames(), inv.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", inv.File, err)
+	}
+	return inv.Only(names), nil
+}
+
+// Readers fills in the real reader for each kind of discover source r
+// leaves nil: EC2 through the AWS SDK's standard configuration, and
+// Terraform state files.
+//
+// The AWS SDK reads its configuration (credentials, AWS_PROFILE,
+// AWS_ENDPOINT_URL_EC2, ...) from the process environment and has no
+// option to take another: a Request's Environ must therefore be the
+// process environment for discovery, as both front ends make it
+// (os.Environ() on the command line and in the action).
+func Readers(r discover.Readers) discover.Readers {
+	if r.EC2 == nil {
+		r.EC2 = ec2.Reader{}
+	}
+	if r.Terraform == nil {
+		r.Terraform = terraform.Reader{}
+	}
+	return r
+}
+
+// WriteWarnings writes the inventory's warnings to w, one "warning: " line
+// each.
+func WriteWarnings(w io.Writer, inv *inventory.Inventory) {
+	for _, line := range inv.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", line)
+	}
+}
+
+// stages assembles the real stages, or their dry-run decorator.
+func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *sshconfig.Config, work string, log *linewriter.Shared) engine.Stages {
+	prefixed := func(name string) io.Writer { return log.Prefixed(name + "| ") }
+	b := &build.Nix{Runner: r, Inventory: inv, ExprDir: filepath.Join(work, "hive"), RootDir: filepath.Join(work, "roots"), Log: prefixed}
+	d := &distribute.Nix{Runner: push, Inventory: inv, SSH: ssh, SigningKey: absPath(req.SigningKey), Log: prefixed}
+	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
+		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,
+		Timeout: req.ActivationTimeout, OnFailure: req.OnActivationFailure,
+	}}
+	if req.DryRun {
+		b.RootDir = "" // nothing is built, so nothing needs a root
+		return dryrun.Stages(b, d, h, orDiscard(req.Commands))
+	}
+	return engine.Stages{Builder: b, Distributor: d, Hosts: h}
+}
+
+// pushRunner is the distributor's runner: r, except that it passes the
+// AWS_* variables (which every other command goes without) on to nix when
+// a selected store is an S3 bucket, as nix copy --to s3:// reads its
+// credentials from them.
+func pushRunner(r *process.Exec, inv *inventory.Inventory) process.Runner {
+	for _, s := range inv.Stores {
+		if strings.HasPrefix(s.URL, "s3://") {
+			keep := *r
+			keep.Keep = append(slices.Clone(r.Keep), process.AWSPrefix)
+			return &keep
 		}
-		g.Go(func() error {
-			r.instance(ctx, n)
-			return nil
-		})
 	}
-	_ = g.Wait()
-	return r.report, r.report.err()
+	return r
 }
 
-func (e *Engine) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
+// progress prints one line per state change.
+func progress(w io.Writer) engine.Observer {
+	return engine.ObserverFunc(func(_ context.Context, e engine.Event) {
+		fmt.Fprintln(w, e.String())
+	})
 }
 
-func (e *Engine) log(name string) io.Writer {
-	if e.Log == nil {
+// nixPath is NIX_PATH as nix will see it in environ.
+func nixPath(environ []string) string {
+	for _, kv := range slices.Backward(environ) {
+		if v, ok := strings.CutPrefix(kv, "NIX_PATH="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
 		return io.Discard
 	}
-	return e.Log(name)
+	return w
 }
 
-// future is a value computed once and awaited by many instances.
-type future struct {
-	done chan struct{}
-	path string
-	err  error
-}
-
-func newFuture() *future { return &future{done: make(chan struct{})} }
-
-func (f *future) resolve(path string, err error) {
-	f.path, f.err = path, err
-	close(f.done)
-}
-
-func (f *future) wait(ctx context.Context) (string, error) {
-	select {
-	case <-f.done:
-		return f.path, f.err
-	case <-ctx.Done():
-		return "", context.Cause(ctx)
+func absPath(p string) string {
+	if p == "" {
+		return ""
 	}
-}
-
-// run is the state of one Engine.Run.
-type run struct {
-	engine *Engine
-	report *Report
-
-	mu     sync.Mutex
-	builds map[string]*future // by system
-	pushes map[string]*future // by system + "\x00" + store
-}
-
-func (r *run) emit(ctx context.Context, name string, s State, detail string, err error) {
-	r.event(ctx, Event{Instance: name, State: s, Detail: detail, Err: err})
-}
-
-// finish emits the instance's last event, its result.
-func (r *run) finish(ctx context.Context, name string, s State, detail string, err error) {
-	r.event(ctx, Event{Instance: name, State: s, Detail: detail, Err: err, Final: true})
-}
-
-func (r *run) event(ctx context.Context, ev Event) {
-	ev.Time = r.engine.now()
-	r.report.update(ev)
-	if r.engine.Observer != nil {
-		r.engine.Observer.Observe(ctx, ev)
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
 	}
-}
-
-// evaluate evaluates every system the instances use, at most
-// BuildParallel at once, and returns each one's derivation and output path
-// (or the error), so that planning knows exactly what each instance gets.
-func (r *run) evaluate(ctx context.Context, names []string) map[string]evaluated {
-	limit := r.engine.Options.BuildParallel
-	if limit <= 0 {
-		limit = 2
-	}
-	systems := map[string]bool{}
-	for _, n := range names {
-		systems[r.engine.Inventory.Instances[n].System] = true
-	}
-	ordered := make([]string, 0, len(systems))
-	for s := range systems {
-		ordered = append(ordered, s)
-	}
-	sort.Strings(ordered)
-	var mu sync.Mutex
-	out := map[string]evaluated{}
-	var g errgroup.Group
-	g.SetLimit(limit)
-	for _, s := range ordered {
-		g.Go(func() error {
-			ev := r.eval(ctx, s)
-			mu.Lock()
-			out[s] = ev
-			mu.Unlock()
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return out
-}
-
-// startBuilds starts building every evaluated system, at most
-// BuildParallel at once; a system that failed to evaluate resolves to its
-// error at once.
-func (r *run) startBuilds(ctx context.Context, systems map[string]evaluated) {
-	limit := r.engine.Options.BuildParallel
-	if limit <= 0 {
-		limit = 2
-	}
-	sem := make(chan struct{}, limit)
-	for s, ev := range systems {
-		f := newFuture()
-		r.builds[s] = f
-		if ev.err != nil {
-			f.resolve("", ev.err)
-			continue
-		}
-		go func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				f.resolve("", fmt.Errorf("build system %s: %w", s, context.Cause(ctx)))
-				return
-			}
-			defer func() { <-sem }()
-			f.resolve(r.build(ctx, s, ev))
-		}()
-	}
-}
-
-// push returns the future of pushing system's closure to store, starting
-// the push on first use.
-func (r *run) push(ctx context.Context, system, path, store string) *future {
-	key := system + "\x00" + store
-	r.mu.Lock()
-	f, ok := r.pushes[key]
-	if !ok {
-		f = newFuture()
-		r.pushes[key] = f
-	}
-	r.mu.Unlock()
-	if !ok {
-		go func() { f.resolve(path, r.pushToStore(ctx, path, store)) }()
-	}
-	return f
+	return p
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/labfleet"
 )
 
@@ -162,7 +162,7 @@ func TestDeployFleet(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, err := f.deploy("--on", "db-1,eu-*")
-		if !errors.Is(err, deploy.ErrFailed) {
+		if !errors.Is(err, engine.ErrFailed) {
 			t.Fatalf("error = %v, want ErrFailed", err)
 		}
 		if o := r.Instances["db-1"]; o.Result != "rolled-back" || !strings.Contains(o.Error, "switch-to-configuration switch failed") {

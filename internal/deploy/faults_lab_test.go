@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/nix-hive/nix-hive/internal/cli"
-	"github.com/nix-hive/nix-hive/internal/deploy"
+	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/labfleet"
 	"github.com/nix-hive/nix-hive/internal/process"
 )
@@ -63,7 +63,7 @@ func TestFaults(t *testing.T) {
 		f.setVersion(1)
 		start := time.Now()
 		r, err := f.deploy("--on", "db-1,web-1")
-		if !errors.Is(err, deploy.ErrFailed) {
+		if !errors.Is(err, engine.ErrFailed) {
 			t.Fatalf("error = %v, want ErrFailed", err)
 		}
 		if o := r.Instances["db-1"]; o.Result != "failed" || !strings.Contains(o.Error, "reach db-1") {
@@ -84,7 +84,7 @@ func TestFaults(t *testing.T) {
 		f.on("web-2", "sh", "-c", "mkdir -p /run/nix-hive/lock /run/nix-hive/other && echo other >/run/nix-hive/lock/id && echo running >/run/nix-hive/other/status")
 		f.setVersion(2)
 		r, err := f.deploy("--on", "web-2", "--lock-timeout", "2s")
-		if !errors.Is(err, deploy.ErrFailed) {
+		if !errors.Is(err, engine.ErrFailed) {
 			t.Fatalf("error = %v, want ErrFailed", err)
 		}
 		if o := r.Instances["web-2"]; o.Result != "failed" || !strings.Contains(o.Error, "another nix-hive activation is running on the host") {
@@ -106,7 +106,7 @@ func TestFaults(t *testing.T) {
 		defer os.WriteFile(web, src, 0o644)
 		before, _ := f.running("web-1")
 		r, err := f.deploy("--on", "web-1", "--confirm-timeout", "3s")
-		if !errors.Is(err, deploy.ErrFailed) {
+		if !errors.Is(err, engine.ErrFailed) {
 			t.Fatalf("error = %v, want ErrFailed", err)
 		}
 		if o := r.Instances["web-1"]; o.Result != "rolled-back" || !strings.Contains(o.Error, "not confirmed") {
@@ -154,7 +154,7 @@ func TestFaults(t *testing.T) {
 		var stdout bytes.Buffer
 		err := cli.Run(ctx, f.args("--on", "web-2"), labfleet.Environ(), &stdout, progress)
 		t.Logf("progress:\n%s", progress.String())
-		if !errors.Is(err, deploy.ErrFailed) {
+		if !errors.Is(err, engine.ErrFailed) {
 			t.Fatalf("error = %v, want ErrFailed", err)
 		}
 		var r report

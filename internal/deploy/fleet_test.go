@@ -45,14 +45,21 @@ func (f *fleet) write(name, content string) {
 // the error.
 func (f *fleet) deploy(args ...string) (report, error) {
 	f.t.Helper()
+	r, _, err := f.deployLogged(args...)
+	return r, err
+}
+
+// deployLogged is deploy, returning the progress log (stderr) too.
+func (f *fleet) deployLogged(args ...string) (report, string, error) {
+	f.t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := cli.Run(context.Background(), f.args(args...), labfleet.Environ(), &stdout, &stderr)
 	f.t.Logf("nix-hive %s:\n%s", strings.Join(args, " "), stderr.String())
 	var r report
 	if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
-		f.t.Fatalf("--json output does not parse: %v\n%s", jerr, stdout.String())
+		f.t.Fatalf("--json output does not parse: %v\n%s\n(the run: %v)", jerr, stdout.String(), err)
 	}
-	return r, err
+	return r, stderr.String(), err
 }
 
 // args is the command line of `nix-hive deploy --json` on the fleet, with
@@ -65,8 +72,9 @@ func (f *fleet) args(extra ...string) []string {
 // report mirrors the --json output.
 type report struct {
 	Instances map[string]struct {
-		System, Path, Store, Result, Error string
-		Seconds                            float64
+		System, Path, Store, Environment, Result, Error, Warning string
+		Seconds                                                  float64
+		RebootRequired                                           bool
 	} `json:"instances"`
 }
 

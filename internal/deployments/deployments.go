@@ -3,17 +3,18 @@
 // success, failure or error), so that a fleet's history shows up in the
 // repository's Environments and deployment views.
 //
-// The deploy engine talks to a Recorder. GitHub is the real one: it paces
-// writes for GitHub's secondary rate limit, retries rate limits and server
-// errors within a bounded time, and turns GitHub's refusals into errors a
-// user can act on. Nop records nothing, for runs outside GitHub Actions, and
-// package deploymentstest has an in-memory fake for tests.
+// The deploy engine talks to a Recorder. GitHub is the real one, on
+// go-github: it paces writes for GitHub's secondary rate limit
+// (golang.org/x/time/rate), retries rate limits, server and network errors
+// within a bounded time (go-retryablehttp, waiting as GitHub asks), and
+// turns GitHub's refusals into errors a user can act on. Package
+// deploymentstest has an in-memory fake for tests, and package record turns
+// the deploy engine's events into deployments and statuses. GitHub's limits
+// on what is written (description and environment name lengths, URLs) are
+// in limits.go, for every package that prepares a deployment.
 package deployments
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // State is a deployment status state as GitHub names it.
 type State string
@@ -53,18 +54,26 @@ type Request struct {
 	// EnvironmentURL is where the instance can be reached; statuses that
 	// carry no URL of their own show it.
 	EnvironmentURL string
-	// Production and Transient are GitHub's production_environment and
-	// transient_environment flags. Note that GitHub's auto_inactive retires
-	// earlier deployments only in non-production, non-transient
-	// environments.
+	// Members, when set, make this the deployment of a group of instances
+	// (all those of one environment): the payload lists each one's system
+	// and store path instead of Instance, System and StorePath.
+	Members []Member
+	// Production is GitHub's production_environment flag. GitHub's
+	// auto_inactive retires earlier deployments only in non-production
+	// environments. Environments are never transient: nix-hive sends no
+	// transient_environment, which GitHub takes as false.
 	Production bool
-	Transient  bool
+}
+
+// Member is one instance of a group deployment.
+type Member struct {
+	Instance, System, StorePath string
 }
 
 // Status is one status update of a deployment.
 type Status struct {
 	State State
-	// Description is cut to GitHub's 140 characters.
+	// Description is cut to MaxDescription characters.
 	Description string
 	// LogURL links the deployment's output, typically the Actions job.
 	LogURL string
@@ -83,34 +92,4 @@ type Recorder interface {
 	SetStatus(ctx context.Context, id int64, st Status) error
 }
 
-var (
-	_ Recorder = (*GitHub)(nil)
-	_ Recorder = Nop{}
-)
-
-// Nop is a Recorder that records nothing, for runs outside GitHub Actions.
-// It still rejects an unknown state, so that misuse shows up anywhere.
-type Nop struct{}
-
-// Create returns id 0.
-func (Nop) Create(context.Context, Request) (int64, error) { return 0, nil }
-
-// SetStatus does nothing.
-func (Nop) SetStatus(_ context.Context, _ int64, st Status) error {
-	if !st.State.Valid() {
-		return fmt.Errorf("set deployment status: unknown state %q", st.State)
-	}
-	return nil
-}
-
-// maxDescription is GitHub's limit on a status description, in characters.
-const maxDescription = 140
-
-// truncate cuts s to at most n characters (runes), ending in "…" when cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+var _ Recorder = (*GitHub)(nil)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
-	"golang.org/x/oauth2"
 )
 
 // Config configures the GitHub recorder. Token, Owner and Repo are required.
@@ -26,12 +25,17 @@ type Config struct {
 	APIURL string
 	// Owner and Repo name the repository the deployments belong to.
 	Owner, Repo string
-	// HTTPClient sends the requests; its Transport is wrapped to add the
-	// token. Default: a client with a 30 second timeout.
+	// HTTPClient sends each attempt of a request; its Timeout bounds one
+	// attempt. Default: a client with a 30 second timeout.
 	HTTPClient *http.Client
 	// MaxWritesPerMinute caps content-creating requests (deployments and
-	// statuses) for GitHub's secondary rate limit. Default 80.
+	// statuses) in any minute, for GitHub's secondary rate limit of 80:
+	// half of them may start at once, the rest spread over the minute.
+	// Default 75, a little under GitHub's limit.
 	MaxWritesPerMinute int
+	// MaxWritesPerHour caps the writes in any hour; a write beyond it is
+	// refused with ErrWriteBudget. Default 500, GitHub's secondary limit.
+	MaxWritesPerHour int
 	// MaxAttempts bounds the attempts of one request. Default 5.
 	MaxAttempts int
 	// MaxRetryWait bounds the total time one request waits between
@@ -43,13 +47,10 @@ type Config struct {
 // concurrent use; its pacing and rate-limit pauses are shared by all
 // callers.
 type GitHub struct {
-	owner, repo string
-	baseURL     *url.URL
-	httpClient  *http.Client
-	maxAttempts int
-	maxWait     time.Duration
-	clock       clock
-	pacer       *pacer
+	owner, repo, token string
+	baseURL            *url.URL
+	httpClient         *http.Client // retries around paced attempts
+	pacer              *pacer       // shared by every request: pacing, counts, rate limits
 
 	mu      sync.Mutex
 	created map[int64]Request // what Create was asked, for statuses and messages
@@ -67,47 +68,48 @@ func NewGitHub(cfg Config) (*GitHub, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = "https://api.github.com"
 	}
+	if err := CheckURL(cfg.APIURL); err != nil {
+		return nil, fmt.Errorf("record deployments in GitHub: API URL %w", err)
+	}
 	base, err := url.Parse(strings.TrimSuffix(cfg.APIURL, "/") + "/")
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("record deployments in GitHub: API URL %q is not an http(s) URL", cfg.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("record deployments in GitHub: API URL %q: %w", cfg.APIURL, err)
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	hc.Transport = &oauth2.Transport{
-		Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: cfg.Token}),
-		Base:   hc.Transport,
-	}
-	if cfg.MaxWritesPerMinute <= 0 {
-		cfg.MaxWritesPerMinute = 80
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 5
-	}
-	if cfg.MaxRetryWait <= 0 {
-		cfg.MaxRetryWait = 3 * time.Minute
-	}
-	g := &GitHub{
-		owner: cfg.Owner, repo: cfg.Repo,
-		baseURL:     base,
-		httpClient:  hc,
-		maxAttempts: cfg.MaxAttempts,
-		maxWait:     cfg.MaxRetryWait,
-		created:     make(map[int64]Request),
-	}
-	g.clock = realClock{}
-	g.pacer = newPacer(g.clock, cfg.MaxWritesPerMinute)
-	return g, nil
+	transport := newTransport(cfg)
+	return &GitHub{
+		owner: cfg.Owner, repo: cfg.Repo, token: cfg.Token,
+		baseURL:    base,
+		httpClient: &http.Client{Transport: transport},
+		pacer:      transport.pacer,
+		created:    make(map[int64]Request),
+	}, nil
 }
 
-// client returns a go-github client for one attempt. A fresh one each time
-// on purpose: go-github remembers rate limits and refuses requests locally
-// until they reset, by the wall clock; the pacer keeps that memory here
-// instead, shared by all callers and on a clock tests can control.
+// newTransport returns what sends go-github's requests: retries (see
+// retrying) around attempts that start writes as a shared pacer allows.
+func newTransport(cfg Config) *retrying {
+	attempt := &http.Client{Timeout: 30 * time.Second}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		attempt = &c
+	}
+	p := newPacer(cmp.Or(max(cfg.MaxWritesPerMinute, 0), 75))
+	p.perHour = cmp.Or(max(cfg.MaxWritesPerHour, 0), defaultWritesPerHour)
+	attempt.Transport = paced{base: attempt.Transport, pacer: p}
+	return &retrying{
+		attempt:     attempt,
+		pacer:       p,
+		maxAttempts: cmp.Or(max(cfg.MaxAttempts, 0), 5),
+		maxWait:     cmp.Or(max(cfg.MaxRetryWait, 0), 3*time.Minute),
+	}
+}
+
+// client returns a go-github client for one call. A fresh one each time on
+// purpose: go-github remembers a rate limit it was refused for and refuses
+// later requests itself until the reset, by the wall clock, while the
+// transport already waited as GitHub asked and paused the other writes.
 func (g *GitHub) client() *github.Client {
-	c := github.NewClient(g.httpClient)
+	c := github.NewClient(g.httpClient).WithAuthToken(g.token)
 	base := *g.baseURL
 	c.BaseURL = &base
 	c.UserAgent = "nix-hive"
@@ -115,11 +117,31 @@ func (g *GitHub) client() *github.Client {
 }
 
 // payload is the deployment's payload, for whoever reads the deployment.
+// A group deployment's payload lists its instances instead.
 type payload struct {
-	Instance string `json:"instance"`
-	System   string `json:"system"`
-	Path     string `json:"path"`
-	Goal     string `json:"goal"`
+	Instance  string                   `json:"instance,omitempty"`
+	System    string                   `json:"system,omitempty"`
+	Path      string                   `json:"path,omitempty"`
+	Goal      string                   `json:"goal"`
+	Instances map[string]memberPayload `json:"instances,omitempty"`
+}
+
+// memberPayload is one instance in a group deployment's payload.
+type memberPayload struct {
+	System string `json:"system"`
+	Path   string `json:"path"`
+}
+
+// payloadOf is the payload of req.
+func payloadOf(req Request) payload {
+	if len(req.Members) == 0 {
+		return payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal}
+	}
+	p := payload{Goal: req.Goal, Instances: make(map[string]memberPayload, len(req.Members))}
+	for _, m := range req.Members {
+		p.Instances[m.Instance] = memberPayload{System: m.System, Path: m.StorePath}
+	}
+	return p
 }
 
 // Create records a deployment of req.Ref with task "deploy", no auto-merge
@@ -129,14 +151,18 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 	if req.Ref == "" {
 		return 0, fmt.Errorf("record deployment of %s in GitHub: no ref to deploy", req.Instance)
 	}
+	if req.Environment != "" {
+		if err := CheckEnvironmentName(req.Environment); err != nil {
+			return 0, fmt.Errorf("record deployment of %s in GitHub: %w", req.Instance, err)
+		}
+	}
 	body := &github.DeploymentRequest{
 		Ref:                   github.String(req.Ref),
 		Task:                  github.String("deploy"),
 		AutoMerge:             github.Bool(false),
 		RequiredContexts:      &[]string{},
-		Payload:               payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal},
+		Payload:               payloadOf(req),
 		ProductionEnvironment: github.Bool(req.Production),
-		TransientEnvironment:  github.Bool(req.Transient),
 	}
 	if req.Environment != "" {
 		body.Environment = github.String(req.Environment)
@@ -145,7 +171,7 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 		body.Description = github.String(req.Description)
 	}
 	var id int64
-	err := g.do(ctx, call{write: true, noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
+	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
 		d, _, err := c.Repositories.CreateDeployment(ctx, g.owner, g.repo, body)
 		id = d.GetID()
 		return err
@@ -162,8 +188,8 @@ func (g *GitHub) Create(ctx context.Context, req Request) (int64, error) {
 	return id, nil
 }
 
-// SetStatus adds a status to deployment id. The description is cut to 140
-// characters; without an EnvironmentURL, the Request's is used.
+// SetStatus adds a status to deployment id. The description is cut to
+// MaxDescription characters; without an EnvironmentURL, the Request's is used.
 func (g *GitHub) SetStatus(ctx context.Context, id int64, st Status) error {
 	g.mu.Lock()
 	req, known := g.created[id]
@@ -179,7 +205,7 @@ func (g *GitHub) SetStatus(ctx context.Context, id int64, st Status) error {
 		State:        github.String(string(st.State)),
 		AutoInactive: github.Bool(st.AutoInactive),
 	}
-	if d := truncate(st.Description, maxDescription); d != "" {
+	if d := Clip(st.Description, MaxDescription); d != "" {
 		body.Description = github.String(d)
 	}
 	if st.LogURL != "" {
@@ -188,7 +214,7 @@ func (g *GitHub) SetStatus(ctx context.Context, id int64, st Status) error {
 	if u := cmp.Or(st.EnvironmentURL, req.EnvironmentURL); u != "" {
 		body.EnvironmentURL = github.String(u)
 	}
-	err := g.do(ctx, call{write: true, noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
+	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
 		_, _, err := c.Repositories.CreateDeploymentStatus(ctx, g.owner, g.repo, id, body)
 		return err
 	}})

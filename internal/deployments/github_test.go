@@ -50,12 +50,13 @@ func TestLifecycle(t *testing.T) {
 	var create struct {
 		AutoMerge        *bool     `json:"auto_merge"`
 		RequiredContexts *[]string `json:"required_contexts"`
+		Transient        *bool     `json:"transient_environment"`
 	}
 	if err := json.Unmarshal(s.Requests()[0].Body, &create); err != nil {
 		t.Fatal(err)
 	}
-	if create.AutoMerge == nil || *create.AutoMerge || create.RequiredContexts == nil || len(*create.RequiredContexts) != 0 {
-		t.Errorf("create body %s: want auto_merge false and required_contexts []", s.Requests()[0].Body)
+	if create.AutoMerge == nil || *create.AutoMerge || create.RequiredContexts == nil || len(*create.RequiredContexts) != 0 || create.Transient != nil {
+		t.Errorf("create body %s: want auto_merge false, required_contexts [] and no transient_environment", s.Requests()[0].Body)
 	}
 
 	sts := s.Statuses(id)
@@ -136,7 +137,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, s, fc := setup(t, tt.edit, tt.opts...)
+			g, s, _ := setup(t, tt.edit, tt.opts...)
 			route := githubfake.CreateDeployment
 			if tt.status {
 				route = githubfake.CreateStatus
@@ -170,8 +171,8 @@ func TestRefusals(t *testing.T) {
 			if strings.Contains(err.Error(), githubfake.DefaultToken) || strings.Contains(err.Error(), "ghs_wrong") {
 				t.Errorf("the error shows the token: %v", err)
 			}
-			if n := s.Calls(route); n != 1 || len(fc.Slept()) != 0 {
-				t.Errorf("%d calls and waits %v, want 1 call and no retry", n, fc.Slept())
+			if n := s.Calls(route); n != 1 {
+				t.Errorf("%d calls, want 1: no retry", n)
 			}
 		})
 	}
@@ -226,6 +227,11 @@ func TestSetStatusRejectsUnknownState(t *testing.T) {
 	}
 	if _, err := g.Create(t.Context(), Request{Instance: "web1"}); err == nil || !strings.Contains(err.Error(), "no ref") {
 		t.Errorf("create without ref: %v", err)
+	}
+	long := web1()
+	long.Environment = strings.Repeat("e", MaxEnvironmentName+1)
+	if _, err := g.Create(t.Context(), long); err == nil || !strings.Contains(err.Error(), "longer than GitHub's 255") {
+		t.Errorf("create with a 256-character environment: %v", err)
 	}
 	if n := len(s.Requests()); n != 0 {
 		t.Errorf("%d requests sent, want none", n)

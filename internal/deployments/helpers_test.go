@@ -1,63 +1,42 @@
 package deployments
 
 import (
-	"context"
+	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/nix-hive/nix-hive/internal/githubfake"
 )
 
-// fakeClock is a clock whose Sleep returns at once, moving the time on, so
-// that a test waits minutes of simulated time in milliseconds.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	slept   []time.Duration
-	onSleep func() // called before each Sleep, for tests that cancel mid-wait
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if c.onSleep != nil && d > 0 {
-		c.onSleep()
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d <= 0 {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept = append(c.slept, d)
-	return nil
-}
-
-func (c *fakeClock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
-}
-
-// setup starts a fake GitHub sharing a fake clock with a real recorder.
-// edit, if not nil, adjusts the recorder's Config.
-func setup(t *testing.T, edit func(*Config), opts ...githubfake.Option) (*GitHub, *githubfake.Server, *fakeClock) {
+// setup starts a fake GitHub and a real recorder that reaches it in
+// process. edit, if not nil, adjusts the recorder's Config.
+func setup(t *testing.T, edit func(*Config), opts ...githubfake.Option) (*GitHub, *githubfake.Server, *timed) {
 	t.Helper()
-	fc := newFakeClock()
-	s := githubfake.New(t, append([]githubfake.Option{githubfake.WithClock(fc.Now)}, opts...)...)
-	cfg := Config{Token: s.Token(), APIURL: s.URL(), Owner: "acme", Repo: "fleet"}
+	s := githubfake.New(t, opts...)
+	g, sent := newRecorder(t, s, edit)
+	return g, s, sent
+}
+
+// simulate runs test in a testing/synctest bubble, where the recorder's
+// waits (pacing, Retry-After, backoff) take no real time and happen exactly
+// as long as asked. The fake GitHub starts outside the bubble, as its
+// listener waits on a socket, reads the bubble's clock and is reached in
+// process.
+func simulate(t *testing.T, edit func(*Config), test func(t *testing.T, g *GitHub, s *githubfake.Server, sent *timed), opts ...githubfake.Option) {
+	t.Helper()
+	s := githubfake.New(t, append([]githubfake.Option{githubfake.WithClock(time.Now)}, opts...)...)
+	synctest.Test(t, func(t *testing.T) {
+		g, sent := newRecorder(t, s, edit)
+		test(t, g, s, sent)
+	})
+}
+
+func newRecorder(t *testing.T, s *githubfake.Server, edit func(*Config)) (*GitHub, *timed) {
+	t.Helper()
+	sent := &timed{base: s.Transport()}
+	cfg := Config{Token: s.Token(), APIURL: s.URL(), Owner: "acme", Repo: "fleet", HTTPClient: &http.Client{Transport: sent}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -65,9 +44,39 @@ func setup(t *testing.T, edit func(*Config), opts ...githubfake.Option) (*GitHub
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.clock = fc
-	g.pacer.clock = fc
-	return g, s, fc
+	return g, sent
+}
+
+// timed notes when each attempt of a request leaves the recorder.
+type timed struct {
+	base http.RoundTripper
+
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (s *timed) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.at = append(s.at, time.Now())
+	s.mu.Unlock()
+	return s.base.RoundTrip(r)
+}
+
+// times returns when the attempts were sent, in order.
+func (s *timed) times() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.at...)
+}
+
+// waits returns the time between consecutive attempts.
+func (s *timed) waits() []time.Duration {
+	at := s.times()
+	var d []time.Duration
+	for i := 1; i < len(at); i++ {
+		d = append(d, at[i].Sub(at[i-1]))
+	}
+	return d
 }
 
 func web1() Request {

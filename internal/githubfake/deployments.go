@@ -20,6 +20,7 @@ func (s *Server) handlers() map[string]handler {
 		GetStatus:        s.getStatus,
 		ListJobs:         s.listJobs,
 		ListAttemptJobs:  s.listAttemptJobs,
+		RateLimit:        s.rateLimit,
 	}
 }
 

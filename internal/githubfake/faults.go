@@ -135,7 +135,7 @@ func (s *Server) takeFault(route string, r *http.Request) *Fault {
 
 func (s *Server) writeFault(w http.ResponseWriter, f *Fault) {
 	if f.RateLimitResetIn > 0 {
-		s.setRateHeaders(w, 0, s.now().Add(f.RateLimitResetIn))
+		s.setRateHeaders(w, 0, time.Now().Add(f.RateLimitResetIn))
 	}
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Round(time.Second)/time.Second)))

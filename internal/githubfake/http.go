@@ -25,9 +25,15 @@ func (s *Server) middleware(route string, h handler) http.Handler {
 			rec.setRoute(route)
 		}
 		body, _ := io.ReadAll(r.Body)
-		s.setRateHeaders(w, -1, time.Time{})
 		if !s.authorized(r) {
+			s.setRateHeaders(w, -1, time.Time{})
 			s.writeError(w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest", nil)
+			return
+		}
+		refused := s.admit(r)
+		s.setRateHeaders(w, -1, time.Time{})
+		if refused != nil {
+			s.writeFault(w, refused)
 			return
 		}
 		op := s.ops[route]
@@ -83,20 +89,24 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 // setRateHeaders sends GitHub's X-RateLimit-* headers. remaining < 0 means
-// the current count; a zero reset means an hour from now.
+// the current count; a zero reset means the primary window's end.
 func (s *Server) setRateHeaders(w http.ResponseWriter, remaining int, reset time.Time) {
 	s.mu.Lock()
 	if remaining < 0 {
 		remaining = s.remaining
 	}
+	if reset.IsZero() {
+		reset = s.rateState.reset
+	}
+	limit := s.limits.Primary
 	s.mu.Unlock()
 	if reset.IsZero() {
-		reset = s.now().Add(time.Hour)
+		reset = time.Now().Add(time.Hour)
 	}
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", "5000")
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-RateLimit-Used", strconv.Itoa(5000-remaining))
+	h.Set("X-RateLimit-Used", strconv.Itoa(limit-remaining))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 	h.Set("X-RateLimit-Resource", "core")
 }

@@ -34,6 +34,9 @@ const (
 	GetStatus        = "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
 	ListJobs         = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
 	ListAttemptJobs  = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+	// RateLimit reports the rate limits; GitHub does not count it against
+	// them.
+	RateLimit = "GET /rate_limit"
 )
 
 // Defaults of a new Server.
@@ -67,7 +70,7 @@ type Server struct {
 	faults      map[string]*faultRule
 	requests    []Request
 	violations  []string
-	remaining   int
+	rateState
 }
 
 // Request is one request the server received.
@@ -122,16 +125,17 @@ func New(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("githubfake: %v", err)
 	}
 	s := &Server{
-		t:         t,
-		ops:       ops,
-		token:     DefaultToken,
-		refs:      map[string]string{"main": DefaultSHA},
-		now:       steppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)),
-		login:     DefaultLogin,
-		jobs:      make(map[int64]map[int][]Job),
-		faults:    make(map[string]*faultRule),
-		remaining: 5000,
+		t:      t,
+		ops:    ops,
+		token:  DefaultToken,
+		refs:   map[string]string{"main": DefaultSHA},
+		now:    steppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)),
+		login:  DefaultLogin,
+		jobs:   make(map[int64]map[int][]Job),
+		faults: make(map[string]*faultRule),
 	}
+	s.limits = defaultLimits()
+	s.remaining = s.limits.Remaining
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -155,6 +159,29 @@ func New(t testing.TB, opts ...Option) *Server {
 // wants it: the GITHUB_API_URL of this fake.
 func (s *Server) URL() string { return s.srv.URL + s.basePath + "/" }
 
+// Transport returns an http.RoundTripper that hands each request straight
+// to the server, without the network, whatever host the request names. It
+// is for tests that simulate time with testing/synctest, whose clock cannot
+// move while a goroutine of the test waits on a socket; create the Server
+// outside the bubble then, as its listener waits on one.
+func (s *Server) Transport() http.RoundTripper { return inProcess{s} }
+
+type inProcess struct{ s *Server }
+
+func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	defer r.Body.Close()
+	r.RequestURI = r.URL.RequestURI()
+	w := httptest.NewRecorder()
+	p.s.serveHTTP(w, r)
+	resp := w.Result()
+	resp.Request = req
+	return resp, nil
+}
+
 // Token is the token the server accepts.
 func (s *Server) Token() string { return s.token }
 
@@ -168,9 +195,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: path, RawQuery: r.URL.RawQuery, Body: body})
 	rec := &recorder{ResponseWriter: w, s: s, i: len(s.requests) - 1}
-	if s.remaining > 1 {
-		s.remaining--
-	}
 	s.mu.Unlock()
 
 	if !ok {

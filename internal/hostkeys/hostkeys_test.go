@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/process/processtest"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
@@ -52,7 +53,7 @@ func TestCheck(t *testing.T) {
 	known := filepath.Join(t.TempDir(), "known_hosts")
 	os.WriteFile(known, []byte("10.0.0.1 ssh-ed25519 AAAA\n"), 0o600)
 	cfg := &sshconfig.Config{Path: "/run/cfg"}
-	f := &process.Fake{}
+	f := processtest.New(t)
 	g := func(host, jump string) string {
 		return "hostname " + host + "\nport 22\nproxyjump " + jump + "\nstricthostkeychecking true\nuserknownhostsfile " + known + "\n"
 	}
@@ -78,7 +79,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckSkipsTrustOnFirstUse(t *testing.T) {
-	f := &process.Fake{}
+	f := processtest.New(t)
 	f.Expect([]string{"ssh", "-G"}, "hostname 10.0.0.1\nstricthostkeychecking accept-new\n", nil)
 	if err := (&Checker{Runner: f, SSH: &sshconfig.Config{Path: "/c"}}).Check(context.Background(), []string{"a"}); err != nil {
 		t.Errorf("accept-new host was checked: %v", err)

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
 // Inventory is the evaluated deployment, as hive/config.nix prints it and
@@ -28,10 +30,21 @@ type Inventory struct {
 	Stores map[string]Store `json:"stores"`
 	// Instances are the hosts, by name.
 	Instances map[string]Instance `json:"instances"`
-	// SSHConfig is an ssh_config(5) text with a Host block for every
-	// instance and every sshHosts entry of hive.nix; ssh and nix reach the
-	// instances through it by name.
+	// SSHHosts are hive.nix's extra ssh Host blocks (bastions, stores), by
+	// name: ssh_config options.
+	SSHHosts map[string]map[string]string `json:"sshHosts"`
+	// SSHConfig is the ssh_config(5) text nix-hive renders from the
+	// instances' ssh options and SSHHosts, a Host block for each; ssh and
+	// nix reach the instances through it by name.
 	SSHConfig string `json:"sshConfig"`
+	// Discover holds hive.nix's discover sources as hive/config.nix
+	// prints them (see discover.Source); their machines are merged into
+	// Instances when the inventory is loaded.
+	Discover json.RawMessage `json:"discover,omitempty"`
+	// Warnings name the machines the discover sources found but left out
+	// (no or an unknown system tag, a value that failed the checks for
+	// untrusted input), one line each, quoted; never deployed.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // System is one system configuration.
@@ -69,12 +82,18 @@ type Instance struct {
 	// Tags select the instance with --on @tag (as do its system's tags).
 	Tags []string `json:"tags"`
 	// SSH holds the instance's ssh_config options (HostName, User,
-	// ProxyJump, ...), also present in SSHConfig.
+	// ProxyJump, ...), rendered into SSHConfig.
 	SSH map[string]string `json:"ssh"`
 	// Environment is the GitHub environment the instance deploys to.
 	Environment string `json:"environment"`
 	// URL is shown as the deployment's environment URL, if set.
 	URL string `json:"url,omitempty"`
+	// Source is the discover entry that found the instance in the
+	// infrastructure; empty for an instance of hive.nix.
+	Source string `json:"source,omitempty"`
+	// MachineID is a discovered instance's id in the infrastructure (an
+	// EC2 instance id, a Terraform resource's id).
+	MachineID string `json:"machineId,omitempty"`
 }
 
 // Decode parses the JSON printed by hive/config.nix. file names the
@@ -100,8 +119,9 @@ func (inv *Inventory) Tags(instance string) []string {
 }
 
 // Only returns a copy of the inventory with just the named instances and
-// the systems and stores they use. Paths and SSHConfig are kept whole, as
-// bastions named in SSHConfig may still be needed.
+// the systems and stores they use. Paths, SSHHosts and SSHConfig are kept
+// whole, as bastions named there may still be needed; so are Discover and
+// Warnings.
 func (inv *Inventory) Only(names []string) *Inventory {
 	out := &Inventory{
 		File:      inv.File,
@@ -109,7 +129,10 @@ func (inv *Inventory) Only(names []string) *Inventory {
 		Systems:   map[string]System{},
 		Stores:    map[string]Store{},
 		Instances: map[string]Instance{},
+		SSHHosts:  inv.SSHHosts,
 		SSHConfig: inv.SSHConfig,
+		Discover:  inv.Discover,
+		Warnings:  inv.Warnings,
 	}
 	for _, n := range names {
 		i, ok := inv.Instances[n]
@@ -132,4 +155,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// SSHBlocks returns the Host blocks of the ssh config: every instance's,
+// then every sshHosts entry's, each in name order. A discovered instance's
+// options come from its discover entry's ssh plus its HostName, so its
+// block's origin is discover.<name>.ssh.
+func (inv *Inventory) SSHBlocks() []sshconfig.Block {
+	blocks := make([]sshconfig.Block, 0, len(inv.Instances)+len(inv.SSHHosts))
+	for _, n := range inv.InstanceNames() {
+		origin := "instances." + attrName(n) + ".ssh"
+		if src := inv.Instances[n].Source; src != "" {
+			origin = "discover." + attrName(src) + ".ssh"
+		}
+		blocks = append(blocks, sshconfig.Block{Name: n, Options: inv.Instances[n].SSH, Origin: origin})
+	}
+	for _, n := range sortedKeys(inv.SSHHosts) {
+		blocks = append(blocks, sshconfig.Block{Name: n, Options: inv.SSHHosts[n], Origin: "sshHosts." + attrName(n)})
+	}
+	return blocks
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
 // ErrHiveNotFound is returned when the hive file does not exist.
@@ -53,8 +55,11 @@ func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
 }
 
 // Load evaluates hiveArg (a deployment directory or hive file) with the
-// expressions in exprDir and returns the validated inventory.
-func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inventory, error) {
+// expressions in exprDir, merges the machines its discover sources find
+// with readers (see Merge), and returns the validated inventory. Discovered
+// instances pass the same checks as hive.nix's, and their ssh options are
+// judged with everyone else's.
+func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, readers discover.Readers) (*Inventory, error) {
 	file, dir, err := ResolveHive(hiveArg)
 	if err != nil {
 		return nil, err
@@ -71,10 +76,45 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string) (*Inve
 	if err != nil {
 		return nil, err
 	}
+	if err := inv.Merge(ctx, readers); err != nil {
+		return nil, err
+	}
 	if err := inv.Validate(); err != nil {
 		return nil, err
 	}
+	if err := inv.renderSSHConfig(ctx, r, exprDir); err != nil {
+		return nil, err
+	}
 	return inv, nil
+}
+
+// renderSSHConfig renders the inventory's ssh config and lets ssh judge
+// it; an error names the hive file and the option's attribute path.
+func (inv *Inventory) renderSSHConfig(ctx context.Context, r process.Runner, dir string) error {
+	file := filepath.Base(inv.File)
+	rendered, err := sshconfig.RenderBlocks(inv.SSHBlocks())
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err := sshconfig.Check(ctx, r, dir, rendered); err != nil {
+		return prefixEach(file, err)
+	}
+	inv.SSHConfig = rendered.Text
+	return nil
+}
+
+// prefixEach puts "file: " before each of the joined errors, however
+// deeply they are joined.
+func prefixEach(file string, err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	var errs []error
+	for _, e := range j.Unwrap() {
+		errs = append(errs, prefixEach(file, e))
+	}
+	return errors.Join(errs...)
 }
 
 // EvalError is a hive file that Nix could not evaluate: a syntax error, a

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/hive"
+	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/testenv"
 )
@@ -20,7 +21,7 @@ func load(t *testing.T, hiveFile string) (*Inventory, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Load(context.Background(), &process.Exec{}, exprs, hiveFile)
+	return Load(context.Background(), &process.Exec{}, exprs, hiveFile, discover.Readers{})
 }
 
 func TestLoadFleet(t *testing.T) {
@@ -93,9 +94,9 @@ func TestLoadRejectsBadHives(t *testing.T) {
 		{"ssh value with newline", `Compression = true;`, `Compression = "yes\nProxyCommand evil";`,
 			[]string{"hive.nix: instances.edge-2.ssh.Compression: the value must not contain a newline"}},
 		{"unknown ssh option", `Compression = true;`, `Compresion = true;`,
-			[]string{"sshConfig: Host edge-2: Compresion: ssh knows no such option"}},
+			[]string{"hive.nix: instances.edge-2.ssh.Compresion: ssh rejects it: Bad configuration option: compresion"}},
 		{"ssh yes/no", `Compression = true;`, `Compression = "maybe";`,
-			[]string{"Compression: must be yes or no"}},
+			[]string{`hive.nix: instances.edge-2.ssh.Compression: ssh rejects it: unsupported option "maybe"`}},
 		{"bad store url", `url = "ssh-ng://cache-eu";`, `url = "sftp://cache-eu";`,
 			[]string{"hive.nix: stores.eu.url: \"sftp://cache-eu\": nix knows no store type \"sftp\""}},
 		{"sshHosts and instances share a name", `sshHosts.bastion =`, `sshHosts.web-3 = {}; sshHosts.bastion =`,

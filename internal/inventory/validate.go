@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/nix-hive/nix-hive/internal/deployments"
 )
 
 var (
@@ -65,30 +67,33 @@ func (inv *Inventory) Validate() error {
 		}
 	}
 	for _, name := range inv.InstanceNames() {
-		i := inv.Instances[name]
-		where := "instances." + attrName(name)
-		if !namePattern.MatchString(name) {
-			bad(where, "the name must match [A-Za-z0-9][A-Za-z0-9._-]*")
-		}
-		if _, ok := inv.Systems[i.System]; !ok {
-			bad(where+".system", "unknown system %q; the systems are: %s", i.System, strings.Join(sortedKeys(inv.Systems), ", "))
-		}
-		if _, ok := inv.Stores[i.Store]; i.Store != "" && !ok {
-			bad(where+".store", "unknown store %q; the stores are: %s", i.Store, strings.Join(sortedKeys(inv.Stores), ", "))
-		}
-		if i.Environment == "" || len(i.Environment) > 255 {
-			bad(where+".environment", "must be 1 to 255 characters (a GitHub environment name)")
-		}
-		if i.URL != "" {
-			if u, err := url.Parse(i.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad(where+".url", "%q is not an http(s) URL", i.URL)
-			}
-		}
-	}
-	if err := CheckSSHConfig(inv.SSHConfig); err != nil {
-		bad("sshConfig", "%v", err)
+		inv.checkInstance(name, bad)
 	}
 	return errors.Join(errs...)
+}
+
+// checkInstance checks one instance's name, references, GitHub environment
+// name and URL, reporting each problem to bad.
+func (inv *Inventory) checkInstance(name string, bad func(where, format string, args ...any)) {
+	i := inv.Instances[name]
+	where := "instances." + attrName(name)
+	if !namePattern.MatchString(name) {
+		bad(where, "the name must match [A-Za-z0-9][A-Za-z0-9._-]*")
+	}
+	if _, ok := inv.Systems[i.System]; !ok {
+		bad(where+".system", "unknown system %q; the systems are: %s", i.System, strings.Join(sortedKeys(inv.Systems), ", "))
+	}
+	if _, ok := inv.Stores[i.Store]; i.Store != "" && !ok {
+		bad(where+".store", "unknown store %q; the stores are: %s", i.Store, strings.Join(sortedKeys(inv.Stores), ", "))
+	}
+	if deployments.CheckEnvironmentName(i.Environment) != nil {
+		bad(where+".environment", "must be 1 to %d characters (a GitHub environment name)", deployments.MaxEnvironmentName)
+	}
+	if i.URL != "" {
+		if err := deployments.CheckURL(i.URL); err != nil {
+			bad(where+".url", "%v", err)
+		}
+	}
 }
 
 // checkStoreURL rejects store URLs nix would not accept.

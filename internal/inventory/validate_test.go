@@ -33,6 +33,12 @@ func TestValidate(t *testing.T) {
 			`hive.nix: instances."-x": the name must match`},
 		{"empty environment", func(i *Inventory) { i.Instances["web-1"] = Instance{System: "web"} },
 			`hive.nix: instances.web-1.environment: must be 1 to 255 characters`},
+		{"environment of 255 characters, not bytes", func(i *Inventory) {
+			i.Instances["web-1"] = Instance{System: "web", Environment: strings.Repeat("ü", 255)}
+		}, ""},
+		{"environment of 256 characters", func(i *Inventory) {
+			i.Instances["web-1"] = Instance{System: "web", Environment: strings.Repeat("e", 256)}
+		}, `hive.nix: instances.web-1.environment: must be 1 to 255 characters`},
 		{"bad url", func(i *Inventory) { i.Instances["web-1"] = Instance{System: "web", Environment: "p", URL: "web-1"} },
 			`hive.nix: instances.web-1.url: "web-1" is not an http(s) URL`},
 		{"store without host", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh-ng://", Substituter: "ssh://a"} },
@@ -45,8 +51,6 @@ func TestValidate(t *testing.T) {
 			`hive.nix: systems.web.system: "linux" is not a platform`},
 		{"no deployment path", func(i *Inventory) { i.Paths = nil },
 			`hive.nix: paths: the first include path must be deployment=<dir>`},
-		{"bad ssh port", func(i *Inventory) { i.SSHConfig = "Host web-1\n  Port ssh\n" },
-			`hive.nix: sshConfig: Host web-1: Port: must be a whole number, not "ssh"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +101,7 @@ func TestNixErrorMessage(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"paths":["deployment=/x"],"systems":{},"stores":{},"instances":{},"sshConfig":""}`))
 	f.Add([]byte(`{"instances":{"a":{"system":"b"}}}`))
+	f.Add([]byte(`{"discover":{"prod":{"ec2":{"region":"eu-west-1","filters":{"tag:env":["prod"]}},"ssh":{"Port":22}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv, err := Decode(data, "hive.nix")
 		if err != nil {
@@ -104,16 +109,10 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = inv.Validate()
 		_ = inv.Only(inv.InstanceNames())
-	})
-}
-
-func FuzzCheckSSHOption(f *testing.F) {
-	f.Add("Port", "22")
-	f.Add("BatchMode", "yes")
-	f.Add("HostName", "a\nb")
-	f.Fuzz(func(t *testing.T, key, value string) {
-		if err := CheckSSHOption(key, value); err == nil && strings.ContainsAny(value, "\n\r") {
-			t.Fatalf("accepted a multi-line value for %q", key)
+		if sources, err := inv.Sources(); err == nil {
+			for _, src := range sources {
+				_ = src.Validate()
+			}
 		}
 	})
 }

@@ -52,6 +52,9 @@ func (l *Lab) makeHostDirs(ctx context.Context, h *Host) error {
 	if err := os.WriteFile(filepath.Join(h.Dir, "etc-nix", "nix.conf"), []byte(hostNixConf), 0o644); err != nil {
 		return fmt.Errorf("write the nix.conf of host %s: %w", h.Name, err)
 	}
+	if err := makeHostEtc(h); err != nil {
+		return err
+	}
 	key := filepath.Join(h.Dir, hostKeyFile)
 	if err := keygen(ctx, l.r, key, "root@"+h.Name); err != nil {
 		return fmt.Errorf("make the host key of host %s: %w", h.Name, err)
@@ -85,6 +88,11 @@ func (l *Lab) writeKeyFiles() error {
 		filepath.Join(l.Dir, "authorized_keys"): labPub + "\n",
 		l.KnownHosts:                            known,
 	}
+	// sshd reads the authorized keys as the user logging in: the lab's
+	// User too, so its directory is searchable and the file readable.
+	if err := os.Chmod(l.Dir, 0o711); err != nil {
+		return fmt.Errorf("write lab key files: %w", err)
+	}
 	for _, h := range l.order {
 		ssh := filepath.Join(h.Dir, "root", ".ssh")
 		files[filepath.Join(ssh, "id_ed25519")] = string(private)
@@ -95,6 +103,9 @@ func (l *Lab) writeKeyFiles() error {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			return fmt.Errorf("write lab key files: %w", err)
 		}
+	}
+	if err := os.Chmod(filepath.Join(l.Dir, "authorized_keys"), 0o644); err != nil {
+		return fmt.Errorf("write lab key files: %w", err)
 	}
 	return nil
 }

@@ -131,18 +131,30 @@ func New(ctx context.Context, r process.Runner, spec Spec) (_ *Lab, err error) {
 		}
 	}()
 
-	dir, err := os.MkdirTemp("", fmt.Sprintf("nix-hive-lab-%d-", sl.n))
+	if err := l.plan(spec); err != nil {
+		return nil, err
+	}
+	if err := l.build(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// plan lays the lab out in a new directory and saves the record of what
+// it is about to make.
+func (l *Lab) plan(spec Spec) error {
+	dir, err := os.MkdirTemp("", fmt.Sprintf("nix-hive-lab-%d-", l.Slot))
 	if err != nil {
-		return nil, fmt.Errorf("make lab directory: %w", err)
+		return fmt.Errorf("make lab directory: %w", err)
 	}
 	l.Dir = dir
 	l.Key = filepath.Join(dir, "id_ed25519")
 	l.KnownHosts = filepath.Join(dir, "known_hosts")
-	l.order, l.sites = layout(spec, sl.n, dir)
+	l.order, l.sites = layout(spec, l.Slot, dir)
 	for _, h := range l.order {
 		l.Hosts[h.Name] = h
 	}
-	l.rec = record{Slot: sl.n, Owner: os.Getpid(), Dir: dir}
+	l.rec = record{Slot: l.Slot, Owner: os.Getpid(), Dir: dir}
 	for _, s := range l.sites {
 		l.rec.Namespaces = append(l.rec.Namespaces, s.namespace)
 	}
@@ -153,16 +165,21 @@ func New(ctx context.Context, r process.Runner, spec Spec) (_ *Lab, err error) {
 		}
 	}
 	if err := l.saveRecord(); err != nil {
-		return nil, err
+		return err
 	}
 	if strings.ContainsAny(dir, " \t\"'#%~\\") {
-		return nil, fmt.Errorf("lab directory %q has characters sshd_config cannot hold; set TMPDIR to a plain path", dir)
+		return fmt.Errorf("lab directory %q has characters sshd_config cannot hold; set TMPDIR to a plain path", dir)
 	}
+	return nil
+}
 
+// build makes the planned networks, keys and hosts, and starts every
+// host's sshd.
+func (l *Lab) build(ctx context.Context) error {
 	if err := l.makeSites(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	err = parallel(len(l.order)+1, func(i int) error {
+	err := parallel(len(l.order)+1, func(i int) error {
 		if i == len(l.order) {
 			return l.makeLabKey(ctx)
 		}
@@ -170,22 +187,18 @@ func New(ctx context.Context, r process.Runner, spec Spec) (_ *Lab, err error) {
 		return errors.Join(l.makeHostDirs(ctx, h), l.makeHostNet(ctx, h))
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := l.writeKeyFiles(); err != nil {
-		return nil, err
+		return err
 	}
-	err = parallel(len(l.order), func(i int) error {
+	return parallel(len(l.order), func(i int) error {
 		h := l.order[i]
 		if err := l.startHolder(ctx, h); err != nil {
 			return err
 		}
 		return l.StartSSH(ctx, h.Name)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
 }
 
 // parallel runs f(0..n-1) at once and joins their errors.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/process/processtest"
 )
 
 func TestNewRejectsBadSpecBeforeMakingAnything(t *testing.T) {
@@ -25,7 +25,7 @@ func TestNewRejectsBadSpecBeforeMakingAnything(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &process.Fake{}
+			f := processtest.New(t)
 			l, err := New(context.Background(), f, tt.spec)
 			if err == nil {
 				l.Close(context.Background())

@@ -109,7 +109,8 @@ func TestCloseRemovesEverything(t *testing.T) {
 }
 
 func TestNewSweepsWhatADeadLabLeft(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a lab built meanwhile could take the dead lab's slot,
+	// sweep it and make namespaces of the same names.
 	Require(t)
 	ctx := context.Background()
 	a, err := New(ctx, &process.Exec{}, smallSpec)

@@ -30,13 +30,16 @@ type record struct {
 	Pids       []int    `json:"pids"`
 }
 
-// slotLock is a held slot: an exclusive flock on its lock file and, for a
-// slot in use, an abstract unix socket named for it. The kernel drops both
-// when the process dies.
+// slotLock is a held slot: an exclusive flock on its lock file, and an
+// abstract unix socket bound in the network namespace. The flock guards
+// the slot's record; the socket keeps labs of another mount namespace (a
+// Debian root entered with pivot_root, whose /run is its own) that share
+// this network namespace, and so the namespaces' and links' names, off
+// the slot. The kernel drops both when the process dies.
 type slotLock struct {
-	n     int
-	file  *os.File
-	names net.Listener
+	n        int
+	file     *os.File
+	listener net.Listener
 }
 
 func lockPath(n int) string   { return filepath.Join(stateDir, fmt.Sprintf("slot-%d.lock", n)) }
@@ -56,36 +59,24 @@ func tryLock(n int) (*slotLock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", lockPath(n), err)
 	}
-	return &slotLock{n: n, file: f}, nil
+	l, err := net.Listen("unix", fmt.Sprintf("@nix-hive-lab-slot-%d", n))
+	if err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil // held by a lab in another mount namespace
+		}
+		return nil, fmt.Errorf("lock lab slot %d: %w", n, err)
+	}
+	return &slotLock{n: n, file: f, listener: l}, nil
 }
 
 // release gives the slot up.
 func (s *slotLock) release() {
 	if s != nil && s.file != nil {
+		s.listener.Close()
 		s.file.Close()
 		s.file = nil
 	}
-	if s != nil && s.names != nil {
-		s.names.Close()
-		s.names = nil
-	}
-}
-
-// claimNames takes slot n's names in the network namespace: the lock file
-// is on /run, which a root entered with pivot_root has its own of, while
-// the names of links and addresses are the network namespace's. An
-// abstract unix socket belongs to the network namespace, so binding one
-// per slot keeps labs in other mount namespaces off it. It returns nil,
-// nil when another lab has the names.
-func claimNames(n int) (net.Listener, error) {
-	l, err := net.Listen("unix", fmt.Sprintf("@nix-hive-lab-slot-%d", n))
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("claim the names of lab slot %d: %w", n, err)
-	}
-	return l, nil
 }
 
 // acquireSlot takes the lowest free slot, first removing what a dead
@@ -109,20 +100,6 @@ func acquireSlot(ctx context.Context, r process.Runner) (*slotLock, error) {
 			sl.release()
 			continue
 		}
-		names, err := claimNames(n)
-		if err != nil {
-			sl.release()
-			return nil, fmt.Errorf("take a lab slot: %w", err)
-		}
-		sl.names = names
-		if names == nil || len(foreignLinks(sysClassNet, n)) > 0 {
-			// A lab of another mount namespace (a root entered with
-			// pivot_root has its own /run, so its own locks) uses this
-			// slot's names in the network namespace we share, or left
-			// links behind.
-			sl.release()
-			continue
-		}
 		mine = sl
 	}
 	if mine == nil {
@@ -130,24 +107,6 @@ func acquireSlot(ctx context.Context, r process.Runner) (*slotLock, error) {
 	}
 	sweepOthers(ctx, r, mine.n)
 	return mine, nil
-}
-
-// sysClassNet lists the network interfaces of the process's namespace.
-const sysClassNet = "/sys/class/net"
-
-// foreignLinks returns the interfaces in netDir (a /sys/class/net) named
-// as slot n's uplinks, which no lab that has the slot's lock may find
-// there once the slot is swept.
-func foreignLinks(netDir string, n int) []string {
-	entries, _ := os.ReadDir(netDir)
-	prefix := fmt.Sprintf("nhl%du", n)
-	var found []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
-			found = append(found, e.Name())
-		}
-	}
-	return found
 }
 
 // sweepOthers removes what dead owners of other slots left, so leftovers of

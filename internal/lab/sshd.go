@@ -15,11 +15,13 @@ import (
 )
 
 // holderScript runs in a host's new mount and UTS namespaces: it mounts
-// the host's directories over /nix, /run, /root and /etc/nix, names the
-// host, writes its pid (or "failed") and then sleeps for as long as the
-// host lives. The script is constant; every value reaches it as a
-// positional parameter: $1 log, $2 nix dir, $3 run dir, $4 root dir,
-// $5 host name, $6 pid file, $7 etc/nix dir.
+// the host's directories over /nix, /run, /root and /etc/nix, its own
+// /etc/passwd, /etc/group, /etc/hosts and /etc/sudoers.d (with the lab's
+// User), names the host, writes its pid (or "failed") and then sleeps for
+// as long as the host lives. The script is constant; every value reaches
+// it as a positional parameter: $1 log, $2 nix dir, $3 run dir, $4 root
+// dir, $5 host name, $6 pid file, $7 etc/nix dir, $8 the dir of its /etc
+// files.
 const holderScript = `set -e
 exec </dev/null >>"$1" 2>&1
 trap 'echo failed >"$6"' EXIT
@@ -28,6 +30,8 @@ mount --bind "$3" /run
 mount --bind "$4" /root
 mkdir -p /etc/nix
 mount --bind "$7" /etc/nix
+for f in passwd group hosts; do mount --bind "$8/$f" "/etc/$f"; done
+[ ! -d /etc/sudoers.d ] || mount --bind "$8/sudoers.d" /etc/sudoers.d
 hostname "$5"
 trap - EXIT
 echo "$$" >"$6"
@@ -47,7 +51,7 @@ func (l *Lab) startHolder(ctx context.Context, h *Host) error {
 		"unshare", "--mount", "--uts", "--propagation", "private",
 		"setsid", "-f",
 		"sh", "-c", holderScript, "sh",
-		logFile, filepath.Join(h.Dir, "nix"), filepath.Join(h.Dir, "run"), filepath.Join(h.Dir, "root"), h.Name, pidFile, filepath.Join(h.Dir, "etc-nix"),
+		logFile, filepath.Join(h.Dir, "nix"), filepath.Join(h.Dir, "run"), filepath.Join(h.Dir, "root"), h.Name, pidFile, filepath.Join(h.Dir, "etc-nix"), filepath.Join(h.Dir, "etc"),
 	}
 	if _, err := l.r.Run(ctx, process.Command{Args: args}); err != nil {
 		return fmt.Errorf("start host %s: %w", h.Name, err)

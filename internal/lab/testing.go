@@ -17,8 +17,10 @@ import (
 )
 
 // requiredTools are the programs a lab runs, directly or inside a host.
-var requiredTools = []string{
-	"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store",
+func requiredTools() []string {
+	return []string{
+		"ip", "ssh", "ssh-keygen", "nsenter", "unshare", "setsid", "mount", "hostname", "sleep", "sh", "nix-store", "sudo", "flock",
+	}
 }
 
 // missing says why a lab cannot be built here, or "" if it can.
@@ -27,7 +29,7 @@ func missing() string {
 	if os.Geteuid() != 0 {
 		why = append(why, "not running as root")
 	}
-	for _, tool := range requiredTools {
+	for _, tool := range requiredTools() {
 		if _, err := exec.LookPath(tool); err != nil {
 			why = append(why, tool+" not found in PATH")
 		}
@@ -70,9 +72,9 @@ func NewForTest(t testing.TB, spec Spec) *Lab {
 	if err != nil {
 		t.Fatalf("build lab: %v", err)
 	}
-	untrack := track(l)
+	stopWatching := closeOnSignal(l)
 	t.Cleanup(func() {
-		defer untrack()
+		defer stopWatching()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := l.Close(ctx); err != nil {
@@ -82,54 +84,36 @@ func NewForTest(t testing.TB, spec Spec) *Lab {
 	return l
 }
 
-// live holds the labs NewForTest made that are still open, for the
-// interrupt handler.
-var live struct {
-	sync.Mutex
-	labs    map[*Lab]bool
-	handler sync.Once
-}
-
-// track registers l for removal on an interrupt and returns the function
-// that unregisters it.
-func track(l *Lab) func() {
-	live.handler.Do(func() {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		go closeOnSignal(ch)
-	})
-	live.Lock()
-	defer live.Unlock()
-	if live.labs == nil {
-		live.labs = map[*Lab]bool{}
-	}
-	live.labs[l] = true
+// closeOnSignal removes l when the process gets SIGINT or SIGTERM, then
+// raises the signal again so that it ends the process as it would have
+// without this handler (once every lab's handler has stopped listening,
+// the signal's default action applies). The returned function stops
+// watching.
+func closeOnSignal(l *Lab) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case sig := <-ch:
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_ = l.Close(ctx)
+			cancel()
+			signal.Stop(ch)
+			if s, ok := sig.(syscall.Signal); ok {
+				_ = syscall.Kill(os.Getpid(), s)
+			}
+		}
+	}()
+	var once sync.Once
 	return func() {
-		live.Lock()
-		defer live.Unlock()
-		delete(live.labs, l)
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+		})
 	}
-}
-
-// closeOnSignal closes every tracked lab on the first signal, then lets
-// the signal kill the process as it would have without the handler.
-func closeOnSignal(ch chan os.Signal) {
-	sig := <-ch
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	live.Lock()
-	var wg sync.WaitGroup
-	for l := range live.labs {
-		wg.Go(func() { _ = l.Close(ctx) })
-	}
-	wg.Wait()
-	live.Unlock()
-	signal.Reset(sig)
-	if s, ok := sig.(syscall.Signal); ok {
-		_ = syscall.Kill(os.Getpid(), s)
-	}
-	time.Sleep(time.Second)
-	os.Exit(1)
 }
 
 // KnownHostsWithout returns the lab's known_hosts text without the lines

@@ -13,7 +13,7 @@ import (
 )
 
 // experimental enables the nix-command CLI for one call, on every version.
-var experimental = []string{"--extra-experimental-features", "nix-command"}
+func experimental() []string { return []string{"--extra-experimental-features", "nix-command"} }
 
 // SystemBuild describes one system to evaluate and build.
 type SystemBuild struct {
@@ -82,14 +82,14 @@ func QueryOutputs(drv string) []string {
 
 // Sign returns the command that signs a closure with a secret key file.
 func Sign(keyFile, path string) []string {
-	return append(append([]string{"nix"}, experimental...), "store", "sign", "--recursive", "--key-file", keyFile, path)
+	return append(append([]string{"nix"}, experimental()...), "store", "sign", "--recursive", "--key-file", keyFile, path)
 }
 
 // CopyTo returns the command that copies a closure to a store URL. Paths
 // the runner built itself carry no signature the destination trusts yet, so
 // the destination is told not to check (it is ours, reached as root).
 func CopyTo(storeURL, path string) []string {
-	return append(append([]string{"nix"}, experimental...), "copy", "--no-check-sigs", "--to", storeURL, path)
+	return append(append([]string{"nix"}, experimental()...), "copy", "--no-check-sigs", "--to", storeURL, path)
 }
 
 // Substitute returns the command an instance runs to fetch a closure from

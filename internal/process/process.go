@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,7 +34,8 @@ type Command struct {
 	// written, in addition to the copy Run returns.
 	Stdout io.Writer
 	// Stderr, when set, receives the program's standard error as it is
-	// written; the last lines are kept for CommandError either way.
+	// written; the last lines are kept for CommandError either way. A
+	// writer with a Flush method is flushed when the program ends.
 	Stderr io.Writer
 }
 
@@ -111,6 +113,9 @@ type Exec struct {
 	// Environ is the base environment; nil means os.Environ(). Secrets are
 	// removed from it before any command sees it (see FilterEnv).
 	Environ []string
+	// Keep lists variable prefixes FilterEnv would remove that these
+	// commands see all the same ("AWS_" for nix copy to an s3:// store).
+	Keep []string
 	// Grace is how long a cancelled command gets after SIGINT before its
 	// process group is killed; zero means 5 seconds.
 	Grace time.Duration
@@ -140,7 +145,7 @@ func (e *Exec) Run(ctx context.Context, c Command) ([]byte, error) {
 	}
 
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
-	cmd.Env = append(FilterEnv(base), c.Env...)
+	cmd.Env = append(filterEnv(base, e.Keep), c.Env...)
 	cmd.Dir = c.Dir
 	cmd.Stdin = c.Stdin
 	var stdout bytes.Buffer
@@ -180,25 +185,49 @@ func (e *Exec) Run(ctx context.Context, c Command) ([]byte, error) {
 	return stdout.Bytes(), ce
 }
 
-// secretEnvPrefixes lists environment variables no child process may see:
-// the action's inputs (which hold keys) and GitHub's tokens.
-var secretEnvPrefixes = []string{
-	"INPUT_",
-	"GITHUB_TOKEN=",
-	"GH_TOKEN=",
-	"ACTIONS_RUNTIME_TOKEN=",
-	"ACTIONS_ID_TOKEN_REQUEST_TOKEN=",
-	"ACTIONS_ID_TOKEN_REQUEST_URL=",
-	"NIX_HIVE_GITHUB_TOKEN=",
+// flush writes out what line-buffered writers (such as linewriter's) still
+// hold, so that a command's last line without a newline is not lost.
+func flush(writers ...io.Writer) {
+	for _, w := range writers {
+		if f, ok := w.(interface{ Flush() error }); ok {
+			_ = f.Flush()
+		}
+	}
 }
 
+// secretEnvPrefixes lists environment variables no child process may see:
+// the action's inputs (which hold keys), GitHub's tokens, and the AWS
+// configuration and credentials discovery reads EC2 with (nix and ssh do
+// not need them, unless a store is in S3: see Exec.Keep).
+func secretEnvPrefixes() []string {
+	return []string{
+		"INPUT_",
+		"GITHUB_TOKEN=",
+		"GH_TOKEN=",
+		"ACTIONS_RUNTIME_TOKEN=",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=",
+		"ACTIONS_ID_TOKEN_REQUEST_URL=",
+		"NIX_HIVE_GITHUB_TOKEN=",
+		AWSPrefix,
+	}
+}
+
+// AWSPrefix starts the AWS SDKs' variables (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_WEB_IDENTITY_TOKEN_FILE,
+// AWS_PROFILE, ...), which FilterEnv removes.
+const AWSPrefix = "AWS_"
+
 // FilterEnv returns env without the variables that carry secrets.
-func FilterEnv(env []string) []string {
+func FilterEnv(env []string) []string { return filterEnv(env, nil) }
+
+// filterEnv is FilterEnv, keeping the variables that start with one of
+// keep.
+func filterEnv(env, keep []string) []string {
 	out := make([]string, 0, len(env))
 next:
 	for _, kv := range env {
-		for _, p := range secretEnvPrefixes {
-			if strings.HasPrefix(kv, p) {
+		for _, p := range secretEnvPrefixes() {
+			if strings.HasPrefix(kv, p) && !slices.ContainsFunc(keep, func(k string) bool { return strings.HasPrefix(kv, k) }) {
 				continue next
 			}
 		}

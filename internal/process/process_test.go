@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +23,11 @@ func TestExecRun(t *testing.T) {
 		{name: "exit code and tail", args: []string{"sh", "-c", "echo one >&2; echo two >&2; exit 3"}, wantCode: 3, wantTail: "one\ntwo"},
 		{name: "extra env", args: []string{"sh", "-c", `printf %s "$FOO"`}, env: []string{"FOO=bar"}, wantOut: "bar"},
 		{name: "secrets removed", args: []string{"sh", "-c", `printf %s "${GITHUB_TOKEN-unset}${INPUT_SSH_PRIVATE_KEY-unset}"`}, wantOut: "unsetunset"},
+		{name: "AWS credentials removed", args: []string{"sh", "-c", `printf %s "${AWS_ACCESS_KEY_ID-unset}${AWS_SECRET_ACCESS_KEY-unset}${AWS_SESSION_TOKEN-unset}"`}, wantOut: "unsetunsetunset"},
 		{name: "not found", args: []string{"/nonexistent/program"}, wantCode: -1},
 	}
-	e := &Exec{Environ: []string{"PATH=/usr/bin:/bin", "GITHUB_TOKEN=ghs_secret", "INPUT_SSH_PRIVATE_KEY=key"}}
+	e := &Exec{Environ: []string{"PATH=/usr/bin:/bin", "GITHUB_TOKEN=ghs_secret", "INPUT_SSH_PRIVATE_KEY=key",
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_SESSION_TOKEN=token"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, err := e.Run(context.Background(), Command{Args: tt.args, Env: tt.env})
@@ -120,20 +123,6 @@ func TestQuoteRoundTripsThroughShell(t *testing.T) {
 	}
 }
 
-func TestFakeFailsOnUnexpected(t *testing.T) {
-	f := &Fake{}
-	f.Expect([]string{"nix", "build"}, "ok", nil)
-	if out, err := f.Run(context.Background(), Command{Args: []string{"nix", "build", "x"}}); err != nil || string(out) != "ok" {
-		t.Errorf("expected call: %q, %v", out, err)
-	}
-	if _, err := f.Run(context.Background(), Command{Args: []string{"ssh", "host"}}); err == nil {
-		t.Error("unexpected call did not fail")
-	}
-	if u := f.Unused(); len(u) != 0 {
-		t.Errorf("unused = %v", u)
-	}
-}
-
 func TestCommandName(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -149,5 +138,27 @@ func TestCommandName(t *testing.T) {
 		if got := commandName(tt.args); got != tt.want {
 			t.Errorf("commandName(%q) = %q, want %q", tt.args, got, tt.want)
 		}
+	}
+}
+
+func TestFilterEnvKeep(t *testing.T) {
+	env := []string{"PATH=/bin", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_PROFILE=deploy", "GITHUB_TOKEN=ghs_secret", "INPUT_GOAL=switch"}
+	tests := []struct {
+		name string
+		keep []string
+		want []string
+	}{
+		{"every secret removed", nil, []string{"PATH=/bin"}},
+		{"AWS kept for an S3 store", []string{AWSPrefix}, []string{"PATH=/bin", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_PROFILE=deploy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := filterEnv(env, tt.keep); !slices.Equal(got, tt.want) {
+				t.Errorf("filterEnv(keep %q) = %q, want %q", tt.keep, got, tt.want)
+			}
+		})
+	}
+	if got := FilterEnv(env); !slices.Equal(got, []string{"PATH=/bin"}) {
+		t.Errorf("FilterEnv = %q", got)
 	}
 }

@@ -1,14 +1,17 @@
 package sshconfig
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/nix-hive/nix-hive/internal/inventory"
+	"github.com/nix-hive/nix-hive/internal/process"
+	"github.com/nix-hive/nix-hive/internal/testenv"
 )
 
 func TestRender(t *testing.T) {
+	testenv.RequireTools(t, "ssh")
 	tests := []struct {
 		name string
 		o    Options
@@ -33,8 +36,8 @@ func TestRender(t *testing.T) {
 					t.Errorf("config has %q:\n%s", w, got)
 				}
 			}
-			if err := inventory.CheckSSHConfig(got); err != nil {
-				t.Errorf("rendered config does not check: %v", err)
+			if err := Check(context.Background(), &process.Exec{}, t.TempDir(), Rendered{checkText: got}); err != nil {
+				t.Errorf("ssh rejects the rendered config: %v", err)
 			}
 		})
 	}

@@ -81,6 +81,13 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		_, err := r.Run(ctx, process.Command{Args: append([]string{*binary}, full...), Env: []string{labfleet.OfflineNix}, Stdout: out, Stderr: out})
 		return err
 	}
+	return show(ctx, l, out, step, hive)
+}
+
+// show runs the demonstration proper on a lab with the example on it:
+// the inventory, a deployment, what each host runs, and a deployment that
+// changes nothing.
+func show(ctx context.Context, l *lab.Lab, out io.Writer, step func(string, ...any), hive func(...string) error) error {
 	step("the inventory of the eu site's instances")
 	if err := hive("inventory", "--on", "@eu"); err != nil {
 		return err

@@ -2,7 +2,8 @@
 # on machines without a nixpkgs checkout or a binary cache. It takes the same
 # arguments as nixpkgs' nixos/default.nix and returns the same attribute
 # nix-hive builds, config.system.build.toplevel: a small system whose
-# bin/switch-to-configuration does what NixOS's does to /run/current-system
+# bin/switch-to-configuration does what NixOS's does to /run/current-system,
+# with NixOS's lock and exit codes (switchExitCode = 2, 4 or 100 on demand),
 # and records each call in /run/nix-hive-example/activations. It builds with
 # the Nix sandbox on: its builder is a static busybox from the store
 # (../busybox.nix) and its PATH holds nothing else.
@@ -28,6 +29,7 @@ in
     failActivation = if config.failActivation or false then "1" else "";
     breakNetwork = if config.breakNetwork or false then "1" else "";
     activationSeconds = toString (config.activationSeconds or 0);
+    switchExitCode = toString (config.switchExitCode or 0);
     args = [ "-c" ''
       set -e
       mkdir -p "$out/bin" "$out/etc"
@@ -35,13 +37,25 @@ in
       if [ "$payloadBytes" -gt 0 ]; then head -c "$payloadBytes" /dev/urandom > "$out/payload"; fi
       cat > "$out/bin/switch-to-configuration" <<EOF
       #!/bin/sh
-      # switch-to-configuration GOAL, as NixOS's, for this stand-in system.
-      set -e
-      mkdir -p /run/nix-hive-example
+      # switch-to-configuration ACTION, as NixOS's, for this stand-in system:
+      # root only, one switch at a time (the lock), and NixOS's exit codes:
+      # 100 when the new system needs a reboot (nothing is activated), 2
+      # when the activation script fails, 4 when units fail (both after
+      # activating). A host file /run/nix-hive-example/failing-unit makes
+      # every switch report that unit failed, as an unrelated broken unit
+      # would.
+      if [ "\$(id -u)" != 0 ]; then echo "switch-to-configuration: must be run as root" >&2; exit 1; fi
+      mkdir -p /run/nixos /run/nix-hive-example
+      exec 9>>/run/nixos/switch-to-configuration.lock
+      flock -n 9 || { echo "Could not acquire lock" >&2; exit 1; }
       echo "\$1 $out" >> /run/nix-hive-example/activations
-      # Like NixOS's network setup: this system's links come up, or (to
-      # test automatic rollback) a broken system takes them down.
+      code=$switchExitCode
+      unit=\$(cat /run/nix-hive-example/failing-unit 2>/dev/null) && code=4
       case "\$1" in switch|test)
+        if [ "\$code" = 100 ]; then echo "the new system needs a reboot (its init interface changed)" >&2; exit 100; fi
+        echo "activating $out"
+        # Like NixOS's network setup: this system's links come up, or (to
+        # test automatic rollback) a broken system takes them down.
         state=up; [ -z "$breakNetwork" ] || state=down
         for i in /sys/class/net/*; do [ "\''${i##*/}" = lo ] || ip link set "\''${i##*/}" \$state; done ;;
       esac
@@ -49,9 +63,12 @@ in
       if [ -n "$failActivation" ]; then echo "activation of $out failed" >&2; exit 1; fi
       case "\$1" in
         switch|test) ln -sfn $out /run/current-system ;;
-        boot|dry-activate) ;;
+        boot) ;;
+        dry-activate) echo "would restart the following units: nix-hive-example.service (for $out)" ;;
         *) echo "usage: switch-to-configuration switch|boot|test|dry-activate" >&2; exit 1 ;;
       esac
+      if [ "\$code" = 2 ]; then echo "error: the activation script of $out failed" >&2; exit 2; fi
+      if [ "\$code" = 4 ]; then echo "warning: the following units failed: \''${unit:-nix-hive-example.service}" >&2; exit 4; fi
       EOF
       sed -i 's/^      //' "$out/bin/switch-to-configuration"
       chmod +x "$out/bin/switch-to-configuration"
