@@ -31,7 +31,7 @@ let
     (name: raw:
       let
         where = "instances.${lib.checkName "instances" name}";
-        i = lib.onlyKeys where [ "system" "store" "tags" "ssh" "environment" "url" ] (lib.attrs where raw);
+        i = lib.onlyKeys where [ "system" "store" "tags" "ssh" "environment" "url" "keys" ] (lib.attrs where raw);
         system = lib.string "${where}.system" (i.system or (lib.fail "${where}.system" "missing; set it to one of the systems: ${concatStringsSep ", " (attrNames systems)}"));
         store = lib.optString "${where}.store" (i.store or null);
       in

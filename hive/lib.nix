@@ -86,5 +86,10 @@ rec {
     if unknown == [ ] then set
     else fail "${where}.${elemAt unknown 0}" "unknown attribute; expected one of: ${concatStringsSep ", " allowed}";
 
+  # Why a hive from a flake has no include paths (paths, systems.*.path).
+  flakeNoPaths = "include paths do not apply to a hive from a flake: it is evaluated purely, "
+    + "with nothing from -I or NIX_PATH; take nixpkgs and other sources from the flake's inputs "
+    + "(inputs.nixpkgs.url = ...; locked in flake.lock) and remove this attribute";
+
   inherit describe;
 }

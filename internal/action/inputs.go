@@ -26,7 +26,8 @@ import (
 
 // Inputs are the action's inputs, checked, with their defaults set.
 type Inputs struct {
-	// Hive is the absolute path of the hive.nix or its directory.
+	// Hive is the absolute path of the hive.nix or its directory, or of a
+	// flake's directory (with #ATTR when the input names an output).
 	Hive string
 	// Targets is the targets input, an --on selector; "" selects every
 	// instance.
@@ -60,6 +61,13 @@ type Inputs struct {
 	RecordUnchanged bool
 	// NixConfig holds extra nix.conf lines for every nix command.
 	NixConfig string
+	// Rollout holds the waves, batch, rollback-wave and reboot inputs.
+	Rollout Rollout
+	// Command is what the action does: deploy, plan, status or rollback.
+	Command Command
+	// Rollback is the rollback input: "" (no rollback), previous, or a
+	// deployment id.
+	Rollback string
 }
 
 // Workflow is the workflow run the action runs in, from the GITHUB_* variables.
@@ -79,6 +87,8 @@ type Workflow struct {
 	Job, RunnerName string
 	// Trigger says who and what started the run.
 	Trigger Trigger
+	// PullRequest is the pull request of a pull_request run; nil otherwise.
+	PullRequest *PullRequest
 }
 
 // Parse reads every input and the run's variables and checks them, before
@@ -101,12 +111,16 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 		SigningKey: get("signing-key", ""),
 		NixConfig:  normalizeLines(get("nix-config", "")),
 	}
-	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
-	in.checkCredentials(bad)
 	run, err := parseRun(a)
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if err := in.parseCommand(get("goal", ""), get("rollback", ""), run != nil && run.PullRequest != nil); err != nil {
+		errs = append(errs, err)
+	}
+	in.parseSettings(get, a.Getenv("GITHUB_WORKSPACE"), bad)
+	in.parseRollout(get, bad)
+	in.checkCredentials(bad)
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
@@ -116,9 +130,6 @@ func Parse(a *githubactions.Action) (*Inputs, *Workflow, error) {
 // parseSettings parses the inputs that say what to deploy and how.
 func (in *Inputs) parseSettings(get func(name, def string) string, workspace string, bad func(string, error)) {
 	var err error
-	if in.Goal, err = goal.Parse(get("goal", string(goal.Switch))); err != nil {
-		bad("goal", err)
-	}
 	if in.Parallel, err = deploy.ParseParallel(get("parallel", "10")); err != nil {
 		bad("parallel", err)
 	}
@@ -131,7 +142,7 @@ func (in *Inputs) parseSettings(get func(name, def string) string, workspace str
 	if in.RecordUnchanged, err = parseBool(get("record-unchanged", "false")); err != nil {
 		bad("record-unchanged", err)
 	}
-	in.Record = in.RecordMode != record.None && !in.DryRun
+	in.Record = in.RecordMode != record.None && !in.DryRun && in.Command != Plan && in.Command != Status
 	if in.Environment, err = ParseTemplate(get("environment", DefaultEnvironment)); err != nil {
 		bad("environment", err)
 	}
@@ -146,6 +157,12 @@ func (in *Inputs) parseSettings(get func(name, def string) string, workspace str
 // checkCredentials checks the token, the keys and the nix config against
 // what the settings need; no error quotes a secret.
 func (in *Inputs) checkCredentials(bad func(string, error)) {
+	if in.DryRun && in.Command != Deploy {
+		bad("dry-run", errors.New("is for deployments; goal plan and status change nothing, and a rollback has no dry run"))
+	}
+	if in.Command == Status && in.Token == "" {
+		bad("github-token", errors.New("is empty, and goal status reads the deployments recorded in GitHub: give a token with `permissions: deployments: read`"))
+	}
 	if in.Record && in.Token == "" {
 		bad("github-token", errors.New("is empty, and recording deployments needs a token with `permissions: deployments: write` "+
 			"(the default, ${{ github.token }}, has it when the workflow grants it); or set record-deployments: none"))
@@ -155,7 +172,7 @@ func (in *Inputs) checkCredentials(bad func(string, error)) {
 		if err := keyfile.CheckSSHPrivateKeyData([]byte(in.SSHKey)); err != nil {
 			bad("ssh-private-key", err)
 		}
-	case in.Goal != goal.Build && !in.DryRun:
+	case in.Goal != goal.Build && !in.DryRun && in.Command != Plan:
 		bad("ssh-private-key", fmt.Errorf("is empty, and goal %s logs in to the hosts: give the private key (a secret) whose public half root on each host accepts", in.Goal))
 	}
 	if err := checkKnownHosts(in.KnownHosts); err != nil {
@@ -200,8 +217,9 @@ func parseRecordMode(s string) (record.Mode, error) {
 }
 
 // hivePath resolves the hive input against the workspace and checks that it
-// exists.
+// exists. A flake reference DIR#ATTR keeps its #ATTR.
 func hivePath(p, workspace string) (string, error) {
+	p, attr, isFlakeRef := strings.Cut(p, "#")
 	if !filepath.IsAbs(p) && workspace != "" {
 		p = filepath.Join(workspace, p)
 	}
@@ -210,7 +228,10 @@ func hivePath(p, workspace string) (string, error) {
 		return "", err
 	}
 	if _, err := os.Stat(abs); err != nil {
-		return "", fmt.Errorf("%s not found in the workspace; check the repository out first (actions/checkout) or set hive to the deployment's hive.nix", abs)
+		return "", fmt.Errorf("%s not found in the workspace; check the repository out first (actions/checkout) or set hive to the deployment's hive.nix, or to its flake's directory", abs)
+	}
+	if isFlakeRef {
+		abs += "#" + attr
 	}
 	return abs, nil
 }
@@ -237,7 +258,7 @@ func parseRun(a *githubactions.Action) (*Workflow, error) {
 		SHA: gh.SHA, ServerURL: strings.TrimSuffix(gh.ServerURL, "/"), APIURL: gh.APIURL,
 		RunID: gh.RunID, RunAttempt: int(gh.RunAttempt),
 		Job: gh.Job, RunnerName: a.Getenv("RUNNER_NAME"),
-		Trigger: triggerOf(gh),
+		Trigger: triggerOf(gh), PullRequest: pullRequestOf(gh),
 	}
 	if !repository.MatchString(gh.Repository) {
 		errs = append(errs, fmt.Errorf("GITHUB_REPOSITORY %q is not OWNER/REPO; nix-hive action runs in GitHub Actions, which sets it", gh.Repository))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-hive/nix-hive/internal/activation"
 	"github.com/nix-hive/nix-hive/internal/deployments/record"
 	"github.com/nix-hive/nix-hive/internal/goal"
 )
@@ -19,7 +20,9 @@ func TestParseDefaults(t *testing.T) {
 	want := Inputs{
 		Hive: filepath.Join(env["GITHUB_WORKSPACE"], "hive.nix"), Goal: goal.Switch, Parallel: 10,
 		Record: true, RecordMode: record.Auto, Environment: Template{text: DefaultEnvironment}, Token: "ghs_test_token_value",
-		SSHKey: strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
+		Rollout: Rollout{RebootTimeout: activation.DefaultRebootTimeout},
+		SSHKey:  strings.TrimSpace(opensshKey("none")), KnownHosts: strings.TrimSpace(env["INPUT_SSH-KNOWN-HOSTS"]), SigningKey: signingKey,
+		Command: Deploy,
 	}
 	if !reflect.DeepEqual(*in, want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", *in, want)
@@ -97,6 +100,11 @@ func TestParseValid(t *testing.T) {
 		{"a PEM key", map[string]string{"INPUT_SSH-PRIVATE-KEY": "-----BEGIN RSA PRIVATE KEY-----\nTUlJQ1hBSUJBQUtCZ1FD\n-----END RSA PRIVATE KEY-----"}, nil},
 		{"an absolute hive", map[string]string{"INPUT_HIVE": "/"}, func(t *testing.T, in *Inputs) {
 			if in.Hive != "/" {
+				t.Errorf("hive %s", in.Hive)
+			}
+		}},
+		{"a flake output", map[string]string{"INPUT_HIVE": ".#hives.prod"}, func(t *testing.T, in *Inputs) {
+			if !strings.HasSuffix(in.Hive, "#hives.prod") || !filepath.IsAbs(in.Hive) {
 				t.Errorf("hive %s", in.Hive)
 			}
 		}},

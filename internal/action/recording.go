@@ -73,6 +73,7 @@ func (r *recording) CheckPlan(_ context.Context, inv *inventory.Inventory) error
 	if err != nil {
 		return fmt.Errorf("%w: %w", deploy.ErrUsage, err)
 	}
+	r.summary.Flake = inv.Flake
 	r.summary.Environments = map[string]string{}
 	for n, req := range reqs {
 		r.summary.Environments[n] = req.Environment

@@ -37,6 +37,7 @@ func Requests(in *Inputs, run *Workflow, inv *inventory.Inventory, names []strin
 			Description:    deployments.Clip(fmt.Sprintf("nix-hive %s of %s: %s", in.Goal, n, run.Trigger), deployments.MaxDescription),
 			EnvironmentURL: inst.URL,
 			Production:     env == "production",
+			Flake:          flakeSource(inv),
 		}
 	}
 	return reqs, errors.Join(errs...)
@@ -51,4 +52,13 @@ func GroupRequest(in *Inputs, run *Workflow, env string) deployments.Request {
 		Description: deployments.Clip(fmt.Sprintf("nix-hive %s of environment %s: %s", in.Goal, env, run.Trigger), deployments.MaxDescription),
 		Production:  env == "production",
 	}
+}
+
+// flakeSource is the locked flake of a hive from a flake, for the
+// deployments' payload; nil for a hive.nix.
+func flakeSource(inv *inventory.Inventory) *deployments.FlakeSource {
+	if inv.Flake == nil {
+		return nil
+	}
+	return &deployments.FlakeSource{URL: inv.Flake.URL, Rev: inv.Flake.Rev, NarHash: inv.Flake.NarHash}
 }

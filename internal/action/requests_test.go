@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nix-hive/nix-hive/internal/deployments"
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 )
 
@@ -49,6 +50,24 @@ func TestRequests(t *testing.T) {
 	g := GroupRequest(in, run, "production")
 	if g.Environment != "production" || !g.Production || g.Ref != testSHA || !strings.HasPrefix(g.Description, "nix-hive switch of environment production: push by alice") {
 		t.Errorf("group request %+v", g)
+	}
+}
+
+// TestRequestsCarryTheFlake: deployments of a hive from a flake carry the
+// flake's locked url, revision and narHash.
+func TestRequestsCarryTheFlake(t *testing.T) {
+	inv := &inventory.Inventory{
+		Instances: map[string]inventory.Instance{"web-1": {System: "web", Environment: "production"}},
+		Flake:     &flake.Locked{Ref: flake.Ref{Dir: "/src/fleet", Attr: "nixHive"}, URL: "git+file:///src/fleet?rev=0123abc", Rev: "0123abc", NarHash: "sha256-AAAA"},
+	}
+	in := &Inputs{Goal: "switch", Environment: Template{text: DefaultEnvironment}}
+	reqs, err := Requests(in, &Workflow{SHA: testSHA}, inv, []string{"web-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := deployments.FlakeSource{URL: "git+file:///src/fleet?rev=0123abc", Rev: "0123abc", NarHash: "sha256-AAAA"}
+	if got := reqs["web-1"].Flake; got == nil || *got != want {
+		t.Errorf("flake %+v, want %+v", got, want)
 	}
 }
 

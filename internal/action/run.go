@@ -53,6 +53,10 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 	if err == nil {
 		defer removeKeys()
 	}
+	if err == nil && (in.Command == Plan || in.Command == Status) {
+		gha.EndGroup()
+		return readOnly(ctx, gha, log, in, run, request(in, keys, environ, log))
+	}
 	var rec *recording
 	if err == nil {
 		rec, err = newRecording(ctx, gha, log, in, run, summary)
@@ -65,7 +69,11 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 	}
 	gha.Group(fmt.Sprintf("nix-hive: %s", in.Goal))
 	observers := append([]engine.Observer{leftOut{gha: gha, summary: summary}}, rec.observers()...)
-	summary.Report, summary.Err = deploy.Deploy(ctx, request(in, keys, environ, log), observers...)
+	if in.Command == Rollback {
+		summary.Report, summary.Err = rollBack(ctx, rec, in, run, request(in, keys, environ, log), observers)
+	} else {
+		summary.Report, summary.Err = deploy.Deploy(ctx, request(in, keys, environ, log), observers...)
+	}
 	gha.EndGroup()
 	rec.close(ctx, gha, log)
 	annotate(gha, summary.Report)
@@ -75,12 +83,12 @@ func Run(ctx context.Context, getenv func(string) string, environ []string, stdo
 
 // request is the deployment the inputs ask for.
 func request(in *Inputs, keys *Keys, environ []string, log io.Writer) deploy.Request {
-	return deploy.Request{
+	return in.Rollout.request(deploy.Request{
 		Hive: in.Hive, Selector: in.Selector, Goal: in.Goal, Parallel: in.Parallel, DryRun: in.DryRun,
 		SSHKey: keys.SSHKey, KnownHosts: keys.KnownHosts, SigningKey: keys.SigningKey, HostKeyHint: hostKeyHint,
 		ConfirmTimeout: deploy.DefaultConfirmTimeout, LockTimeout: deploy.DefaultLockTimeout,
 		Environ: NixEnviron(environ, in.NixConfig), Log: log, Commands: log,
-	}
+	})
 }
 
 // annotate turns each instance that did not succeed into an error

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/flake"
 )
 
 // Summary is what the step summary reports about a run.
@@ -28,11 +29,22 @@ type Summary struct {
 	Links map[string]deployments.Found
 	// Recording says what was recorded in GitHub and why.
 	Recording string
+	// Flake is the locked flake a hive from a flake was evaluated from;
+	// nil for a hive.nix.
+	Flake *flake.Locked
 	// Err is the run's error, if any.
 	Err error
 	// Warnings are the machines the hive's discover sources left out,
 	// one line each (see inventory.Inventory.Warnings).
 	Warnings []string
+}
+
+// title names what the run did: its goal, or rollback.
+func (s Summary) title() string {
+	if s.Inputs.Command == Rollback {
+		return string(Rollback)
+	}
+	return string(s.Inputs.Goal)
 }
 
 // Markdown renders the summary: a headline, a table of instance, system,
@@ -43,7 +55,7 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, "## nix-hive\n\nnix-hive did not start:\n\n<pre>%s</pre>\n", html.EscapeString(fmt.Sprint(s.Err)))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.Inputs.Goal)
+	fmt.Fprintf(&b, "## nix-hive %s\n\n", s.title())
 	fmt.Fprintf(&b, "`%s/%s` at `%s`, %s", s.Workflow.Owner, s.Workflow.Repo, short(s.Workflow.SHA), cell(s.Workflow.Trigger.String()))
 	if s.Report != nil {
 		ok, names := 0, s.Report.Names()
@@ -55,9 +67,7 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, ": %d of %d instances succeeded", ok, len(names))
 	}
 	b.WriteString(".\n\n")
-	if s.Recording != "" {
-		fmt.Fprintf(&b, "GitHub: %s.\n\n", html.EscapeString(s.Recording))
-	}
+	s.context(&b)
 	if s.Inputs.DryRun {
 		b.WriteString("**Dry run:** the log shows the commands; nothing was changed and no deployment was recorded.\n\n")
 	}
@@ -76,6 +86,9 @@ func (s Summary) Markdown() string {
 		result := string(o.Result)
 		if o.RebootRequired {
 			result += ", reboot required"
+		}
+		if o.Wave != "" {
+			result += " (wave " + o.Wave + ")"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", cell(n), cell(o.System), mark(o.Result), cell(result),
 			duration(o.Seconds), s.deployment(n))
@@ -96,6 +109,14 @@ func (s Summary) Markdown() string {
 	return b.String()
 }
 
+// flakeRevision names a locked flake's git revision and narHash.
+func flakeRevision(f *flake.Locked) string {
+	if f.Rev == "" {
+		return fmt.Sprintf("narHash `%s`", f.NarHash)
+	}
+	return fmt.Sprintf("revision `%s`, narHash `%s`", f.Rev, f.NarHash)
+}
+
 // leftOut lists the machines discovery left out, values escaped: they
 // come from the infrastructure.
 func (s Summary) leftOut(b *strings.Builder) {
@@ -107,6 +128,17 @@ func (s Summary) leftOut(b *strings.Builder) {
 		what = "1 machine found by `discover` was"
 	}
 	fmt.Fprintf(b, "\n**%s left out** and not deployed:\n\n<pre>%s</pre>\n", what, html.EscapeString(strings.Join(s.Warnings, "\n")))
+}
+
+// context writes what was recorded in GitHub and where the systems came
+// from.
+func (s Summary) context(b *strings.Builder) {
+	if s.Recording != "" {
+		fmt.Fprintf(b, "GitHub: %s.\n\n", html.EscapeString(s.Recording))
+	}
+	if f := s.Flake; f != nil {
+		fmt.Fprintf(b, "Systems from the flake `%s` (locked `%s`), %s.\n\n", cell(f.String()), cell(f.URL), flakeRevision(f))
+	}
 }
 
 // deployment is the table's link to an instance's deployment history.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-hive/nix-hive/internal/deployments"
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/goal"
 )
 
@@ -61,6 +62,32 @@ func TestSummaryMarkdown(t *testing.T) {
 	bad := Summary{Err: errors.New("input goal: unknown goal")}
 	if md := bad.Markdown(); !strings.Contains(md, "nix-hive did not start:\n\n<pre>input goal: unknown goal</pre>") {
 		t.Errorf("summary of bad inputs:\n%s", md)
+	}
+}
+
+// TestSummaryNamesTheFlake: a run from a flake names the flake's locked
+// revision and narHash; a run from a hive.nix does not mention a flake.
+func TestSummaryNamesTheFlake(t *testing.T) {
+	run := &Workflow{ServerURL: "https://github.com", Owner: "acme", Repo: "fleet", SHA: testSHA}
+	ref := flake.Ref{Dir: "/src/fleet", Attr: "nixHive"}
+	tests := []struct {
+		name  string
+		flake *flake.Locked
+		want  string
+	}{
+		{"hive.nix", nil, ""},
+		{"git flake", &flake.Locked{Ref: ref, URL: "git+file:///src/fleet?rev=0123abc", Rev: "0123abc", NarHash: "sha256-AAAA"},
+			"Systems from the flake `/src/fleet#nixHive` (locked `git+file:///src/fleet?rev=0123abc`), revision `0123abc`, narHash `sha256-AAAA`.\n\n"},
+		{"path flake", &flake.Locked{Ref: ref, URL: "path:/src/fleet?narHash=sha256-AAAA", NarHash: "sha256-AAAA"},
+			"Systems from the flake `/src/fleet#nixHive` (locked `path:/src/fleet?narHash=sha256-AAAA`), narHash `sha256-AAAA`.\n\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := Summary{Inputs: &Inputs{Goal: goal.Switch}, Workflow: run, Report: &engine.Report{}, Flake: tt.flake}.Markdown()
+			if tt.want == "" && strings.Contains(md, "flake") || !strings.Contains(md, tt.want) {
+				t.Errorf("summary:\n%s\nwant it to say %q", md, tt.want)
+			}
+		})
 	}
 }
 

@@ -64,7 +64,11 @@ func StartArgs(id, path string, g goal.Goal, confirm time.Duration, onFailure Po
 func (a *Agent) Activate(ctx context.Context, path string, g goal.Goal) (engine.Activation, error) {
 	ctx = context.WithoutCancel(ctx)
 	f := &follower{agent: a, id: NewID(), offset: "0"}
-	if err := a.start(ctx, StartArgs(f.id, path, g, a.Options.ConfirmTimeout, a.Options.OnFailure)); err != nil {
+	confirm := a.Options.ConfirmTimeout
+	if a.Options.HoldFor > 0 {
+		confirm += a.Options.HoldFor
+	}
+	if err := a.start(ctx, StartArgs(f.id, path, g, confirm, a.Options.OnFailure)); err != nil {
 		return nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, a.Options.Timeout)

@@ -65,6 +65,14 @@ type Options struct {
 	OnFailure Policy
 	// Poll is the pause between reattach attempts; zero means 2s.
 	Poll time.Duration
+	// HoldFor lengthens the confirmation window by the time the health
+	// checks may take (they run between activation and confirmation), and
+	// opens one for goals that change the running system when
+	// ConfirmTimeout is zero, so that a failing check can still be undone.
+	HoldFor time.Duration
+	// RebootTimeout bounds the wait for a rebooted host; zero means
+	// DefaultRebootTimeout.
+	RebootTimeout time.Duration
 }
 
 // Hosts makes the Host of each instance: the engine's Hosts over ssh.

@@ -6,6 +6,8 @@
 #   sh agent.sh wait ID SECONDS OFFSET
 #   sh agent.sh confirm ID
 #   sh agent.sh release ID
+#   sh agent.sh reject ID
+#   sh agent.sh reboot
 #
 # `start` activates in a detached worker (a transient systemd unit where
 # systemd runs, else setsid), so a dropped connection cannot cut an
@@ -20,7 +22,11 @@
 # seen the switch finish), and ON_FAILURE (rollback or keep) what a switch
 # that exits 2, 4 or any code but 0 and 100 leads to. `release` tells a
 # worker that nix-hive stopped waiting: it keeps what the switch does and
-# waits for no confirmation. The arguments come from nix-hive as separate
+# waits for no confirmation. `reject` refuses an activation awaiting
+# confirmation (its health checks failed): it is undone at once as
+# ON_FAILURE says. `reboot` reboots the host a second after it returns.
+# `status` also prints the boot id, which changes with every boot. The
+# arguments come from nix-hive as separate
 # words; this script never evaluates them as shell text.
 #
 # switch-to-configuration's exit codes (NixOS's switch-to-configuration-ng
@@ -165,6 +171,7 @@ await_confirmation() { # DIR CONFIRM
 	set_status "$1" awaiting-confirmation
 	since=$(date +%s) seen=no
 	while [ ! -e "$1/confirm" ] && [ ! -e "$1/release" ]; do
+		[ ! -e "$1/reject" ] || return 1
 		if [ $seen = no ] && [ -e "$1/seen" ]; then
 			seen=yes since=$(date +%s)
 		fi
@@ -217,8 +224,15 @@ worker() { # ID STOREPATH ACTION PROFILE ROLLBACK CONFIRM ON_FAILURE
 	esac
 	case $action in switch | test) ! needs_reboot "$path" || : >"$dir/reboot" ;; esac
 	if [ "$confirm" -gt 0 ] && ! await_confirmation "$dir" "$confirm"; then
-		rollback "$dir" "$action" "$set_profile" "$how" "$prev_gen" "$new_gen" "$prev_system" \
-			"not confirmed within ${confirm}s (the host may have lost its network)"
+		reason="not confirmed within ${confirm}s (the host may have lost its network)"
+		if [ -e "$dir/reject" ]; then
+			reason="nix-hive refused the new system: a health check failed"
+			if [ "$on_failure" = keep ]; then
+				set_status "$dir" failed "$reason; keeping the new system (--on-activation-failure keep)"
+				return
+			fi
+		fi
+		rollback "$dir" "$action" "$set_profile" "$how" "$prev_gen" "$new_gen" "$prev_system" "$reason"
 		return
 	fi
 	set_status "$dir" activated
@@ -291,6 +305,16 @@ case ${1-} in
 status)
 	say "current=$(readlink_f "$current")"
 	say "profile=$(readlink_f "$profile")"
+	say "boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
+	;;
+reboot)
+	# As NixOS reboots: through systemd where it runs, else reboot(8).
+	if [ -d "$systemd" ] && command -v systemctl >/dev/null 2>&1; then
+		setsid sh -c 'sleep 1; exec systemctl reboot' </dev/null >/dev/null 2>&1 &
+	else
+		setsid sh -c 'sleep 1; exec reboot' </dev/null >/dev/null 2>&1 &
+	fi
+	say "rebooting=yes"
 	;;
 start)
 	shift
@@ -306,11 +330,11 @@ worker)
 wait)
 	wait_for "$2" "$3" "${4-0}"
 	;;
-confirm | release)
+confirm | release | reject)
 	[ -d "$state/$2" ] && : >"$state/$2/$1" && say "$1=$2"
 	;;
 *)
-	say "usage: agent.sh status|start|wait|confirm|release ..." >&2
+	say "usage: agent.sh status|start|wait|confirm|release|reject|reboot ..." >&2
 	exit 64
 	;;
 esac

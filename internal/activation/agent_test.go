@@ -386,3 +386,42 @@ func TestAgentRefusesWithoutSudo(t *testing.T) {
 		t.Error("the agent was installed although the login may not")
 	}
 }
+
+// TestAgentReject checks that an activation refused because its health
+// checks failed is undone at once under the rollback policy, and kept
+// (but failed) under keep.
+func TestAgentReject(t *testing.T) {
+	tests := []struct {
+		policy      Policy
+		wantRunning string
+		wantErr     []string
+	}{
+		{Rollback, "old", []string{"not ready", "rolled back to the previous generation", "a health check failed"}},
+		{Keep, "new", []string{"not ready", "keeping the new system"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.policy), func(t *testing.T) {
+			h := newTestHost(t)
+			a, err := h.agent(Options{ConfirmTimeout: time.Minute, Timeout: time.Minute, OnFailure: tt.policy}).Activate(context.Background(), h.path("new"), goal.Switch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			err = a.(engine.Rejecter).Reject(context.Background(), errors.New("health check ready failed: not ready"))
+			for _, want := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v, want %q", err, want)
+				}
+			}
+			if errors.Is(err, engine.ErrRolledBack) != (tt.policy == Rollback) {
+				t.Errorf("error %v: rolled back is %v", err, errors.Is(err, engine.ErrRolledBack))
+			}
+			if got := h.resolve("run/current-system"); got != h.path(tt.wantRunning) {
+				t.Errorf("running %s, want %s", got, tt.wantRunning)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("the refusal took %s; it must not wait for the confirmation window", d)
+			}
+		})
+	}
+}

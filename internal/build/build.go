@@ -35,9 +35,15 @@ type Nix struct {
 var _ engine.Builder = (*Nix)(nil)
 
 // EvaluateCommand is the command that evaluates a system's toplevel
-// derivation.
+// derivation: through hive/system.nix for a hive.nix, purely from the
+// locked flake (hive/flakesystem.nix) for a hive from a flake.
 func (n *Nix) EvaluateCommand(system string) process.Command {
 	sys := n.Inventory.Systems[system]
+	if f := n.Inventory.Flake; f != nil {
+		return process.Command{Args: nixcmd.InstantiateFlake(nixcmd.FlakeSystem{
+			Exprs: n.Inventory.FlakeExprs, URL: f.URL, Attr: f.Attr, Name: system, Platform: sys.System, Settings: sys.Nix,
+		}, n.root(system+".drv")), Stderr: n.log(system)}
+	}
 	return process.Command{Args: nixcmd.Instantiate(nixcmd.SystemBuild{
 		ExprDir: n.ExprDir, HiveFile: n.Inventory.File, Name: system,
 		Platform: sys.System, Path: sys.Path, Settings: sys.Nix,

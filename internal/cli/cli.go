@@ -13,6 +13,7 @@ import (
 	"github.com/nix-hive/nix-hive/internal/action"
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/goal"
+	"github.com/nix-hive/nix-hive/internal/status"
 )
 
 // ErrUsage is wrapped by errors in the command line or the action's
@@ -52,6 +53,9 @@ Usage:
   nix-hive inventory [--hive PATH] [--on SELECTOR]   print the inventory as JSON
   nix-hive deploy    [flags]                         build, push, copy and activate
   nix-hive build     [flags]                         deploy --goal build
+  nix-hive plan      [flags]                         what deploying would change, with closure diffs
+  nix-hive status    [flags]                         drift: what each host runs against the hive
+  nix-hive rollback  [flags]                         back to the previous generation, or --to-deployment ID
   nix-hive action                                    run as the GitHub Action (reads INPUT_*)
 
 Run 'nix-hive COMMAND --help' for a command's flags.
@@ -75,6 +79,12 @@ func Run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return runDeploy(ctx, "deploy", rest, std, "")
 	case "build":
 		return runDeploy(ctx, "build", rest, std, goal.Build)
+	case "plan":
+		return runPlan(ctx, rest, std)
+	case "status":
+		return runStatus(ctx, rest, std)
+	case "rollback":
+		return runRollback(ctx, rest, std)
 	case "action":
 		if len(rest) > 0 {
 			return fmt.Errorf("%w: nix-hive action takes no arguments; it reads its inputs from the INPUT_* variables", ErrUsage)
@@ -103,7 +113,8 @@ func parse(fs *flag.FlagSet, args []string, std IO) error {
 }
 
 // ExitCode maps Run's error to the process exit code: 0 success, 1 a
-// deployment or evaluation failed, 2 bad usage, 130 cancelled.
+// deployment or evaluation failed, 2 bad usage, 3 drift (status), 130
+// cancelled.
 func ExitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -112,6 +123,8 @@ func ExitCode(err error) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
+	case errors.Is(err, status.ErrDrift):
+		return 3
 	default:
 		return 1
 	}

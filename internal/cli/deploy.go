@@ -38,6 +38,7 @@ func (f *deployFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&r.LockTimeout, "lock-timeout", deploy.DefaultLockTimeout, "how long to wait for another activation on the same host (nix-hive's or any switch-to-configuration's)")
 	fs.DurationVar(&r.ActivationTimeout, "activation-timeout", activation.DefaultTimeout, "how long to wait for switch-to-configuration to finish on a host; past it the host keeps what the activation does")
 	fs.StringVar(&f.onFailure, "on-activation-failure", string(activation.Rollback), "rollback or keep: what a failing switch-to-configuration (exit 2, 4, ...) leads to")
+	f.registerRollout(fs)
 }
 
 // parseDeploy parses the deploy (or build) command line into a validated
@@ -76,6 +77,12 @@ func parseDeploy(name string, args []string, std IO, fixedGoal goal.Goal) (*depl
 	}
 	if r.OnActivationFailure, err = activation.ParsePolicy(f.onFailure); err != nil {
 		return nil, fmt.Errorf("%w: --on-activation-failure: %w", ErrUsage, err)
+	}
+	if err := deploy.ParseWaves(r.Waves, r.Batch); err != nil {
+		return nil, fmt.Errorf("%w: --wave, --batch: %w", ErrUsage, err)
+	}
+	if r.RebootTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --reboot-timeout must be positive", ErrUsage)
 	}
 	r.Hive, r.Environ, r.Log, r.Commands = f.hive, std.Environ, std.Stderr, std.Stdout
 	return &f, nil

@@ -21,7 +21,7 @@ type target struct {
 }
 
 func (t *target) flags(fs *flag.FlagSet) {
-	fs.StringVar(&t.hive, "hive", "hive.nix", "the deployment directory or its hive.nix")
+	fs.StringVar(&t.hive, "hive", "hive.nix", "the deployment directory or its hive.nix, or a flake: DIR (flake.nix, no hive.nix) or DIR#ATTR")
 	fs.StringVar(&t.on, "on", "", "select instances: comma-separated names, globs (web-*) and @tags; default all")
 }
 

@@ -108,14 +108,16 @@ func TestActivationOnLab(t *testing.T) {
 	})
 
 	t.Run("a slow activation outlasts the confirmation timeout and is kept", func(t *testing.T) {
-		defer f.configure("web", "activationSeconds = 5;")()
+		// The switch takes twice the confirmation window; the window is long
+		// enough for a fresh ssh connection on a loaded 2-core machine.
+		defer f.configure("web", "activationSeconds = 8;")()
 		next()
-		r, err := f.deploy("--on", "web-1", "--confirm-timeout", "2s")
+		r, err := f.deploy("--on", "web-1", "--confirm-timeout", "4s")
 		o := r.Instances["web-1"]
-		if err != nil || o.Result != "activated" || o.Seconds < 5 {
-			t.Fatalf("web-1: %+v (%v), want activated after 5 s", o, err)
+		if err != nil || o.Result != "activated" || o.Seconds < 8 {
+			t.Fatalf("web-1: %+v (%v), want activated after 8 s", o, err)
 		}
-		time.Sleep(3 * time.Second)
+		time.Sleep(5 * time.Second)
 		if current, profile := f.running("web-1"); current != o.Path || profile != o.Path {
 			t.Errorf("web-1 runs %s with profile %s after the confirmation window, want %s", current, profile, o.Path)
 		}

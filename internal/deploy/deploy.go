@@ -18,6 +18,7 @@ import (
 	"github.com/nix-hive/nix-hive/internal/distribute"
 	"github.com/nix-hive/nix-hive/internal/dryrun"
 	"github.com/nix-hive/nix-hive/internal/engine"
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/linewriter"
@@ -37,42 +38,75 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	defer os.RemoveAll(work)
 	runner := &process.Exec{Environ: req.Environ}
-	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
+	inv, ssh, err := prepare(ctx, req, runner, work, Checkers(observers))
 	if err != nil {
 		return nil, err
 	}
+	ro, err := prepareRollout(ctx, req, runner, inv)
+	if err != nil {
+		return nil, err
+	}
+	defer ro.keys.Clear()
+	runner = ro.withoutKeyVars(runner)
+	if err := checkHostKeys(ctx, req, runner, ssh, inv); err != nil {
+		return nil, err
+	}
+	log := linewriter.NewShared(orDiscard(req.Log))
+	e := &engine.Engine{
+		Stages:       ro.stages(stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log), req, runner, ssh, inv, log),
+		Goal:         req.Goal,
+		Parallel:     req.Parallel,
+		Observers:    append([]engine.Observer{progress(log)}, observers...),
+		Waves:        func(*inventory.Inventory) []engine.Wave { return ro.waves },
+		RollbackWave: ro.rollbackWave,
+		Reboot:       req.Reboot,
+	}
+	return e.Run(ctx, inv)
+}
+
+// prepare is what every command that works on hosts does first: evaluate
+// the hive and select, fetch its flake, write the warnings, check the
+// pins, let the plan checkers refuse the selection, and write the run's
+// ssh config into work.
+func prepare(ctx context.Context, req Request, runner *process.Exec, work string, checkers []PlanChecker) (*inventory.Inventory, *sshconfig.Config, error) {
+	inv, err := Load(ctx, runner, work, req.Hive, req.Selector, req.Readers)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inv.Flake != nil {
+		if err := flake.Fetch(ctx, runner, inv.Flake); err != nil {
+			return nil, nil, fmt.Errorf("no host was touched: %w", err)
+		}
+	}
 	WriteWarnings(orDiscard(req.Log), inv)
 	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
-		return nil, fmt.Errorf("no host was touched: %w", err)
+		return nil, nil, fmt.Errorf("no host was touched: %w", err)
 	}
-	for _, o := range observers {
-		if pc, ok := o.(PlanChecker); ok {
-			if err := pc.CheckPlan(ctx, inv); err != nil {
-				return nil, err
-			}
+	for _, pc := range checkers {
+		if err := pc.CheckPlan(ctx, inv); err != nil {
+			return nil, nil, err
 		}
 	}
 	ssh, err := sshconfig.Write(work, inv.SSHConfig, sshconfig.Options{
 		IdentityFile: absPath(req.SSHKey), KnownHosts: absPath(req.KnownHosts), AcceptNewHostKeys: req.AcceptNewHostKeys,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if req.Goal.NeedsHosts() && !req.DryRun {
-		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
-		if err := checker.Check(ctx, Targets(inv)); err != nil {
-			return nil, fmt.Errorf("no host was touched: %w", err)
-		}
+	return inv, ssh, nil
+}
+
+// checkHostKeys checks every host key the run needs, unless the goal
+// needs no host or it is a dry run.
+func checkHostKeys(ctx context.Context, req Request, runner process.Runner, ssh *sshconfig.Config, inv *inventory.Inventory) error {
+	if !req.Goal.NeedsHosts() || req.DryRun {
+		return nil
 	}
-	log := linewriter.NewShared(orDiscard(req.Log))
-	e := &engine.Engine{
-		Stages:    stages(req, runner, pushRunner(runner, inv), inv, ssh, work, log),
-		Goal:      req.Goal,
-		Parallel:  req.Parallel,
-		Observers: append([]engine.Observer{progress(log)}, observers...),
-		Waves:     JumpHostWaves,
+	checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
+	if err := checker.Check(ctx, Targets(inv)); err != nil {
+		return fmt.Errorf("no host was touched: %w", err)
 	}
-	return e.Run(ctx, inv)
+	return nil
 }
 
 // Load evaluates the hive with nix-hive's expressions written into
@@ -130,6 +164,7 @@ func stages(req Request, r, push process.Runner, inv *inventory.Inventory, ssh *
 	h := &activation.Hosts{Runner: r, SSH: ssh, Log: prefixed, Options: activation.Options{
 		ConfirmTimeout: req.ConfirmTimeout, LockTimeout: req.LockTimeout,
 		Timeout: req.ActivationTimeout, OnFailure: req.OnActivationFailure,
+		HoldFor: holdFor(inv), RebootTimeout: req.RebootTimeout,
 	}}
 	if req.DryRun {
 		b.RootDir = "" // nothing is built, so nothing needs a root

@@ -71,11 +71,14 @@ func (f *fleet) args(extra ...string) []string {
 
 // report mirrors the --json output.
 type report struct {
-	Instances map[string]struct {
-		System, Path, Store, Environment, Result, Error, Warning string
-		Seconds                                                  float64
-		RebootRequired                                           bool
-	} `json:"instances"`
+	Instances map[string]instanceReport `json:"instances"`
+}
+
+// instanceReport is one instance of the --json output.
+type instanceReport struct {
+	System, Path, Store, Environment, Result, Error, Warning, Wave string
+	Seconds                                                        float64
+	RebootRequired                                                 bool
 }
 
 // on runs a command on a lab host and returns its trimmed output.

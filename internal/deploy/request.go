@@ -81,6 +81,17 @@ type Request struct {
 	// Readers read the hive's discover sources; a nil reader is the real
 	// one (see Readers). Each source is read once per run.
 	Readers discover.Readers
+	// Waves (selectors, in order) and Batch ("N" or "P%") replace hive.nix's
+	// rollout.waves and rollout.batch when set; RollbackWave rolls back a
+	// failed wave's activated instances (or hive.nix's rollout.rollbackWave).
+	Waves        []string
+	Batch        string
+	RollbackWave bool
+	// Reboot reboots each host after boot, or after a switch that needs a
+	// reboot, and waits up to RebootTimeout (zero:
+	// activation.DefaultRebootTimeout) for it to come back.
+	Reboot        bool
+	RebootTimeout time.Duration
 }
 
 // PlanChecker is an Observer that also sees the selected inventory once it

@@ -45,6 +45,9 @@ type Request struct {
 	// path and Goal the deployment goal (switch, boot, test, ...). They make
 	// the deployment's payload.
 	Instance, System, StorePath, Goal string
+	// Flake is the locked source of a hive from a flake, carried in the
+	// payload beside StorePath; nil for a hive.nix.
+	Flake *FlakeSource
 	// Environment is the GitHub environment name; GitHub's default is
 	// "production".
 	Environment string
@@ -68,6 +71,17 @@ type Request struct {
 // Member is one instance of a group deployment.
 type Member struct {
 	Instance, System, StorePath string
+}
+
+// FlakeSource is the locked revision of the flake a deployment's systems
+// were evaluated from.
+type FlakeSource struct {
+	// URL is the flake's locked reference.
+	URL string `json:"url"`
+	// Rev is its git revision, when it is in git.
+	Rev string `json:"rev,omitempty"`
+	// NarHash is the hash of its source.
+	NarHash string `json:"narHash"`
 }
 
 // Status is one status update of a deployment.

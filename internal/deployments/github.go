@@ -124,6 +124,9 @@ type payload struct {
 	Path      string                   `json:"path,omitempty"`
 	Goal      string                   `json:"goal"`
 	Instances map[string]memberPayload `json:"instances,omitempty"`
+	// Flake is the locked flake the systems come from (omitted for a
+	// hive.nix).
+	Flake *FlakeSource `json:"flake,omitempty"`
 }
 
 // memberPayload is one instance in a group deployment's payload.
@@ -135,9 +138,9 @@ type memberPayload struct {
 // payloadOf is the payload of req.
 func payloadOf(req Request) payload {
 	if len(req.Members) == 0 {
-		return payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal}
+		return payload{Instance: req.Instance, System: req.System, Path: req.StorePath, Goal: req.Goal, Flake: req.Flake}
 	}
-	p := payload{Goal: req.Goal, Instances: make(map[string]memberPayload, len(req.Members))}
+	p := payload{Goal: req.Goal, Flake: req.Flake, Instances: make(map[string]memberPayload, len(req.Members))}
 	for _, m := range req.Members {
 		p.Instances[m.Instance] = memberPayload{System: m.System, Path: m.StorePath}
 	}

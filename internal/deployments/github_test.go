@@ -239,3 +239,35 @@ func TestSetStatusRejectsUnknownState(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCreatePayloadNamesTheFlake: a deployment from a flake carries the
+// flake's locked revision and narHash in its payload beside the store path;
+// one from a hive.nix has no flake key.
+func TestCreatePayloadNamesTheFlake(t *testing.T) {
+	source := &FlakeSource{URL: "git+file:///src/fleet?rev=0123abc", Rev: "0123abc", NarHash: "sha256-AAAA"}
+	tests := []struct {
+		name  string
+		flake *FlakeSource
+		want  string
+	}{
+		{"hive.nix", nil, `{"goal":"switch","instance":"web1","path":"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-web","system":"web"}`},
+		{"flake", source, `{"flake":{"narHash":"sha256-AAAA","rev":"0123abc","url":"git+file:///src/fleet?rev=0123abc"},"goal":"switch","instance":"web1","path":"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-web","system":"web"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, s, _ := setup(t, nil)
+			req := Request{Instance: "web1", System: "web", StorePath: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-web", Goal: "switch", Ref: "main", Flake: tt.flake}
+			if _, err := g.Create(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			var p map[string]any
+			if err := json.Unmarshal(s.Deployments()[0].Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := json.Marshal(p) // keys sorted
+			if string(got) != tt.want {
+				t.Errorf("payload %s\nwant    %s", got, tt.want)
+			}
+		})
+	}
+}

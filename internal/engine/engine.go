@@ -39,8 +39,15 @@ type Engine struct {
 	// and confirmed, or failed) before the next wave starts. Instances it
 	// names that are not selected are ignored; selected instances it does
 	// not name run in a last wave. nil runs every instance in one wave.
-	// Deploy uses it to activate jump hosts before the hosts behind them.
-	Waves func(inv *inventory.Inventory) [][]string
+	// Deploy uses it for the rollout's waves (a failed one stops the run,
+	// see Wave.Gate), each with its jump hosts first.
+	Waves func(inv *inventory.Inventory) []Wave
+	// RollbackWave rolls back the activated instances of a failed rollout
+	// wave to the system each ran before.
+	RollbackWave bool
+	// Reboot reboots each host after boot, or after a switch that needs a
+	// reboot, through Stages.Rebooter, before its health checks.
+	Reboot bool
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 }
@@ -58,6 +65,12 @@ var ErrFailed = errors.New("deployment failed")
 func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, error) {
 	r := e.newRun(ctx, inv)
 	names := inv.InstanceNames()
+	waves := e.waves(inv, names)
+	for _, w := range waves {
+		for _, n := range w.Instances {
+			r.wave[n] = w.Name
+		}
+	}
 	for _, n := range names {
 		r.report.add(n, inv.Instances[n], e.now())
 	}
@@ -69,53 +82,8 @@ func (e *Engine) Run(ctx context.Context, inv *inventory.Inventory) (*Report, er
 	var builds sync.WaitGroup
 	defer builds.Wait()
 	r.startBuilds(plan, &builds)
-	for _, wave := range e.waves(inv, names) {
-		var g errgroup.Group
-		g.SetLimit(orDefault(e.Parallel, 10))
-		for _, n := range wave {
-			if r.settle(ctx, n, plan.Instances[n]) {
-				continue
-			}
-			g.Go(func() error {
-				r.instance(ctx, n)
-				return nil
-			})
-		}
-		_ = g.Wait()
-	}
+	r.runWaves(ctx, waves, plan)
 	return r.report, r.report.err()
-}
-
-// waves splits names (the selected instances, sorted) into the waves they
-// run in: Waves' groups, each instance once, then the rest.
-func (e *Engine) waves(inv *inventory.Inventory, names []string) [][]string {
-	if e.Waves == nil {
-		return [][]string{names}
-	}
-	placed := map[string]bool{}
-	var out [][]string
-	for _, group := range e.Waves(inv) {
-		var wave []string
-		for _, n := range group {
-			if _, ok := inv.Instances[n]; ok && !placed[n] {
-				placed[n] = true
-				wave = append(wave, n)
-			}
-		}
-		if len(wave) > 0 {
-			out = append(out, wave)
-		}
-	}
-	var rest []string
-	for _, n := range names {
-		if !placed[n] {
-			rest = append(rest, n)
-		}
-	}
-	if len(rest) > 0 {
-		out = append(out, rest)
-	}
-	return out
 }
 
 func (e *Engine) now() time.Time {
@@ -141,6 +109,7 @@ type run struct {
 	// buildSlots bounds the systems evaluated and built at once.
 	buildSlots *semaphore.Weighted
 
+	wave    map[string]string                 // each instance's rollout wave, set before it starts
 	systems map[string]evaluated              // by system, set by evaluate
 	builds  map[string]func() (string, error) // by system, each run once
 
@@ -162,6 +131,7 @@ func (e *Engine) newRun(ctx context.Context, inv *inventory.Inventory) *run {
 	return &run{
 		engine: e, inv: inv, goal: g, report: newReport(),
 		buildSlots: semaphore.NewWeighted(int64(orDefault(e.BuildParallel, 2))),
+		wave:       map[string]string{},
 		systems:    map[string]evaluated{},
 		builds:     map[string]func() (string, error){},
 		pushes:     map[[2]string]func() error{},
@@ -225,6 +195,7 @@ func (r *run) push(ctx context.Context, system, path, store string) func() error
 
 func (r *run) emit(ctx context.Context, ev Event) {
 	ev.Time = r.engine.now()
+	ev.Wave = r.wave[ev.Instance]
 	r.report.update(ev)
 	for _, o := range r.engine.Observers {
 		o.Observe(ctx, ev)

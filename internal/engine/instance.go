@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/nix-hive/nix-hive/internal/goal"
+	"github.com/nix-hive/nix-hive/internal/inventory"
 )
 
 // instance takes one instance through the pipeline and records its outcome.
@@ -45,8 +46,12 @@ func (r *run) instance(ctx context.Context, name string) {
 		r.finish(ctx, name, Skipped, "", fmt.Errorf("not activated: %w", context.Cause(ctx)))
 		return
 	}
+	if err := r.upload(ctx, name, inventory.PreActivation); err != nil {
+		fail(err)
+		return
+	}
 	step(Activating, string(r.goal))
-	res, err := activate(ctx, host, path, r.goal)
+	res, err := r.activateChecked(ctx, name, host, path)
 	if err != nil {
 		fail(fmt.Errorf("activate %s on %s: %w", r.goal, name, err))
 		return

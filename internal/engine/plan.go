@@ -35,6 +35,18 @@ type PlannedInstance struct {
 	// Err says why the instance cannot be deployed: its system did not
 	// evaluate or its host could not be reached. It fails at once.
 	Err error
+	// Current and Profile are what the host ran before the run (its
+	// running system and system profile), when it was asked.
+	Current, Profile string
+}
+
+// Previous is the system an instance goes back to when its rollout wave is
+// rolled back: the profile for boot, else the running system.
+func (p PlannedInstance) Previous(g goal.Goal) string {
+	if g == goal.Boot {
+		return p.Profile
+	}
+	return p.Current
 }
 
 // ErrUnreachable is wrapped by the error of an instance whose host could
@@ -92,6 +104,7 @@ func (r *run) plan(ctx context.Context, names []string) *Plan {
 				pi.Err = fmt.Errorf("reach %s: %w", n, unreachable{err})
 			case err == nil:
 				pi.Changed = !r.goal.Unchanged(status.Current, status.Profile, pi.Path)
+				pi.Current, pi.Profile = status.Current, status.Profile
 			}
 			mu.Lock()
 			p.Instances[n] = pi

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -42,6 +44,8 @@ type Outcome struct {
 	// Warning is set when the instance was activated with a problem (failed
 	// units kept by --on-activation-failure keep).
 	Warning string `json:"warning,omitempty"`
+	// Wave is the rollout wave the instance ran in ("2/3 @eu"), if any.
+	Wave string `json:"wave,omitempty"`
 
 	start time.Time
 	err   error
@@ -69,6 +73,7 @@ func (r *Report) update(e Event) {
 	if e.Warning != "" {
 		o.Warning = e.Warning
 	}
+	o.Wave = e.Wave
 }
 
 func (r *Report) setPath(name, path string) {
@@ -109,12 +114,31 @@ func (r *Report) err() error {
 // successful instance needs: a reboot, a look at its warning).
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tSYSTEM\tRESULT\tSECONDS\tERROR")
-	for _, n := range r.Names() {
+	names := r.Names()
+	waves := slices.ContainsFunc(names, func(n string) bool { return r.Instances[n].Wave != "" })
+	if waves {
+		slices.SortStableFunc(names, func(a, b string) int { return compareWaves(r.Instances[a].Wave, r.Instances[b].Wave) })
+		fmt.Fprintln(tw, "WAVE\tINSTANCE\tSYSTEM\tRESULT\tSECONDS\tERROR")
+	} else {
+		fmt.Fprintln(tw, "INSTANCE\tSYSTEM\tRESULT\tSECONDS\tERROR")
+	}
+	for _, n := range names {
 		o := r.Instances[n]
+		if waves {
+			fmt.Fprintf(tw, "%s\t", o.Wave)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", n, o.System, o.Result, o.Seconds, firstLine(o.note()))
 	}
 	return tw.Flush()
+}
+
+// compareWaves orders wave names ("2/10 @eu") by their number.
+func compareWaves(a, b string) int {
+	num := func(w string) int {
+		n, _ := strconv.Atoi(w[:strings.IndexAny(w+"/", "/")])
+		return n
+	}
+	return num(a) - num(b)
 }
 
 // Errors writes, for each instance that did not succeed, its whole error

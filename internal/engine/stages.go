@@ -88,6 +88,11 @@ type Stages struct {
 	Builder     Builder
 	Distributor Distributor
 	Hosts       Hosts
+	// Checker, Keys and Rebooter are optional (nil: no health checks, no
+	// keys, no reboots).
+	Checker  Checker
+	Keys     KeyUploader
+	Rebooter Rebooter
 }
 
 // ErrRefused is wrapped by a Host's error when the host was reached but

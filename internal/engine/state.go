@@ -63,12 +63,18 @@ type Event struct {
 	RebootRequired bool
 	// Warning is set on an Activated event that succeeded with a problem.
 	Warning string
+	// Wave names the rollout wave the instance runs in ("2/3 @eu"); ""
+	// outside a rollout.
+	Wave string
 }
 
 // String renders the event as one line of terminal output.
 func (e Event) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", e.Instance, e.State)
+	if e.Wave != "" && e.State == Planned {
+		fmt.Fprintf(&b, " in wave %s", e.Wave)
+	}
 	if e.Detail != "" {
 		fmt.Fprintf(&b, " (%s)", e.Detail)
 	}

@@ -31,7 +31,13 @@ func TestWaves(t *testing.T) {
 			f := newFakeStages(t, inv)
 			e := &Engine{Stages: f.stages(), Parallel: 8}
 			if tt.waves != nil {
-				e.Waves = func(*inventory.Inventory) [][]string { return tt.waves }
+				e.Waves = func(*inventory.Inventory) []Wave {
+					var out []Wave
+					for _, w := range tt.waves {
+						out = append(out, Wave{Instances: w})
+					}
+					return out
+				}
 			}
 			report, err := e.Run(context.Background(), inv)
 			if err != nil {

@@ -21,6 +21,9 @@ func (s *Server) handlers() map[string]handler {
 		ListJobs:         s.listJobs,
 		ListAttemptJobs:  s.listAttemptJobs,
 		RateLimit:        s.rateLimit,
+		ListComments:     s.listComments,
+		CreateComment:    s.createComment,
+		UpdateComment:    s.updateComment,
 	}
 }
 

@@ -67,6 +67,7 @@ type Server struct {
 	deployments []*deployment
 	lastID      int64 // last deployment or status id handed out
 	jobs        map[int64]map[int][]Job
+	comments    []*Comment
 	faults      map[string]*faultRule
 	requests    []Request
 	violations  []string

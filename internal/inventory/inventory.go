@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/nix-hive/nix-hive/internal/flake"
+	"github.com/nix-hive/nix-hive/internal/nixcmd"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
@@ -18,6 +20,13 @@ type Inventory struct {
 	// File is the hive.nix the inventory was evaluated from (not part of
 	// the JSON).
 	File string `json:"-"`
+	// Flake is the flake the hive comes from, locked (its url, rev and
+	// narHash); nil for a hive.nix. Its systems are evaluated from the same
+	// locked source.
+	Flake *flake.Locked `json:"flake,omitempty"`
+	// FlakeExprs are nix-hive's expressions as pure evaluation reads them
+	// (not part of the JSON); set with Flake.
+	FlakeExprs nixcmd.FlakeExprs `json:"-"`
 	// Paths are the include paths (-I) every system is built with, unless
 	// the system has its own. The first is always deployment=<directory of
 	// hive.nix>.
@@ -45,6 +54,12 @@ type Inventory struct {
 	// (no or an unknown system tag, a value that failed the checks for
 	// untrusted input), one line each, quoted; never deployed.
 	Warnings []string `json:"warnings,omitempty"`
+	// Rollout is hive.nix's rollout: the waves (see rollout.go).
+	Rollout Rollout `json:"rollout"`
+	// HealthChecks are each system's health checks, by system and name.
+	HealthChecks map[string]map[string]HealthCheck `json:"healthChecks"`
+	// Keys are the secrets uploaded to the hosts (see KeysOf).
+	Keys Keys `json:"keys"`
 }
 
 // System is one system configuration.
@@ -124,15 +139,18 @@ func (inv *Inventory) Tags(instance string) []string {
 // Warnings.
 func (inv *Inventory) Only(names []string) *Inventory {
 	out := &Inventory{
-		File:      inv.File,
-		Paths:     inv.Paths,
-		Systems:   map[string]System{},
-		Stores:    map[string]Store{},
-		Instances: map[string]Instance{},
-		SSHHosts:  inv.SSHHosts,
-		SSHConfig: inv.SSHConfig,
-		Discover:  inv.Discover,
-		Warnings:  inv.Warnings,
+		File:       inv.File,
+		Flake:      inv.Flake,
+		FlakeExprs: inv.FlakeExprs,
+		Paths:      inv.Paths,
+		Systems:    map[string]System{},
+		Stores:     map[string]Store{},
+		Instances:  map[string]Instance{},
+		SSHHosts:   inv.SSHHosts,
+		SSHConfig:  inv.SSHConfig,
+		Discover:   inv.Discover,
+		Warnings:   inv.Warnings,
+		Rollout:    inv.Rollout, HealthChecks: inv.HealthChecks, Keys: inv.Keys,
 	}
 	for _, n := range names {
 		i, ok := inv.Instances[n]

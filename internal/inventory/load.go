@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nix-hive/nix-hive/internal/discover"
+	"github.com/nix-hive/nix-hive/internal/flake"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -55,11 +56,17 @@ func EvalArgs(exprDir, hiveFile, deploymentDir string) []string {
 }
 
 // Load evaluates hiveArg (a deployment directory or hive file) with the
-// expressions in exprDir, merges the machines its discover sources find
-// with readers (see Merge), and returns the validated inventory. Discovered
-// instances pass the same checks as hive.nix's, and their ssh options are
-// judged with everyone else's.
+// expressions in exprDir (or, for a flake, purely from the locked flake),
+// merges the machines its discover sources find with readers (see Merge),
+// and returns the validated inventory. Discovered instances pass the same
+// checks as hive.nix's, and their ssh options are judged with everyone
+// else's.
 func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, readers discover.Readers) (*Inventory, error) {
+	if ref, ok, err := flake.Parse(hiveArg); err != nil {
+		return nil, err
+	} else if ok {
+		return checked(ctx, r, exprDir, readers)(evaluateFlake(ctx, r, exprDir, ref))
+	}
 	file, dir, err := ResolveHive(hiveArg)
 	if err != nil {
 		return nil, err
@@ -72,20 +79,28 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, reader
 		}
 		return nil, fmt.Errorf("evaluate %s: %w", file, err)
 	}
-	inv, err := Decode(out, file)
-	if err != nil {
-		return nil, err
+	return checked(ctx, r, exprDir, readers)(Decode(out, file))
+}
+
+// checked returns the function that merges an evaluated inventory's
+// discovered machines, validates it and renders its ssh config, passing an
+// evaluation error through.
+func checked(ctx context.Context, r process.Runner, exprDir string, readers discover.Readers) func(*Inventory, error) (*Inventory, error) {
+	return func(inv *Inventory, err error) (*Inventory, error) {
+		if err != nil {
+			return nil, err
+		}
+		if err := inv.Merge(ctx, readers); err != nil {
+			return nil, err
+		}
+		if err := inv.Validate(); err != nil {
+			return nil, err
+		}
+		if err := inv.renderSSHConfig(ctx, r, exprDir); err != nil {
+			return nil, err
+		}
+		return inv, nil
 	}
-	if err := inv.Merge(ctx, readers); err != nil {
-		return nil, err
-	}
-	if err := inv.Validate(); err != nil {
-		return nil, err
-	}
-	if err := inv.renderSSHConfig(ctx, r, exprDir); err != nil {
-		return nil, err
-	}
-	return inv, nil
 }
 
 // renderSSHConfig renders the inventory's ssh config and lets ssh judge

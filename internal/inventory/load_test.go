@@ -109,6 +109,23 @@ func TestLoadRejectsBadHives(t *testing.T) {
 			[]string{"hive.nix: systems.arm.system: \"arm64\" is not a platform"}},
 		{"missing configuration", `arm = { configuration = never "arm";`, `arm = {`,
 			[]string{"hive.nix: systems.arm.configuration: missing"}},
+		{"bad batch", `stores.eu = {`, `rollout = { waves = [ "@eu" ]; batch = "0"; }; stores.eu = {`,
+			[]string{`hive.nix: rollout.batch: "0" is neither a number of instances`}},
+		{"misspelt rollout attribute", `stores.eu = {`, `rollout.wave = [ "@eu" ]; stores.eu = {`,
+			[]string{"hive.nix: rollout.wave: unknown attribute; expected one of: waves, batch, rollbackWave"}},
+		{"a check that is both a command and HTTP", `tags = [ "frontend" ];`, `tags = [ "frontend" ]; healthChecks.up = { command = [ "true" ]; http.port = 80; };`,
+			[]string{"hive.nix: systems.web.healthChecks.up: set exactly one of command"}},
+		{"a bad HTTP check", `tags = [ "frontend" ];`, `tags = [ "frontend" ]; healthChecks.up = { http = { port = 70000; path = "health"; }; retries = 0; };`,
+			[]string{"systems.web.healthChecks.up.http.port: 70000 is not a port", "systems.web.healthChecks.up.http.path: \"health\" must start with /",
+				"systems.web.healthChecks.up: retries and timeout must be at least 1"}},
+		{"a key without a source", `tags = [ "frontend" ];`, `tags = [ "frontend" ]; keys.token = { user = "app"; };`,
+			[]string{"hive.nix: systems.web.keys.token: set exactly one of file"}},
+		{"bad key values", `tags = [ "frontend" ];`, `tags = [ "frontend" ]; keys.token = { env = "A-B"; user = "a b"; permissions = "777x"; destDir = "/nix/store/x"; uploadAt = "later"; };`,
+			[]string{"keys.token.env: \"A-B\" is not an environment variable name", "keys.token.user: \"a b\" is not a user",
+				"keys.token.permissions: \"777x\" is not an octal mode", "keys.token.destDir: keys never go into the Nix store",
+				"keys.token.uploadAt: \"later\" is not pre-activation or post-activation"}},
+		{"a key's bad name", `tags = [ "frontend" ];`, `tags = [ "frontend" ]; keys."../x" = { env = "A"; };`,
+			[]string{"hive.nix: systems.web.keys.\"../x\": the name must match"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,8 +21,12 @@ var ErrUnpinned = errors.New("<nixpkgs> is not pinned")
 // plain directory holding a nixpkgs file or directory. It returns nil or
 // one error per unpinned system, each wrapping ErrUnpinned and naming the
 // hive file, the system and how to pin it. Pass inv.Only(selected) to
-// check only the systems a run builds.
+// check only the systems a run builds. A hive from a flake has no include
+// paths: its flake.lock pins its nixpkgs.
 func Unpinned(inv *Inventory, nixPath string) error {
+	if inv.Flake != nil {
+		return nil // a flake's inputs are pinned by its flake.lock
+	}
 	file := filepath.Base(inv.File)
 	if file == "." || file == "" {
 		file = "hive.nix"

@@ -37,7 +37,7 @@ func (inv *Inventory) Validate() error {
 	bad := func(where, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", file, where, fmt.Sprintf(format, args...)))
 	}
-	if len(inv.Paths) == 0 || !strings.HasPrefix(inv.Paths[0], "deployment=") {
+	if inv.Flake == nil && (len(inv.Paths) == 0 || !strings.HasPrefix(inv.Paths[0], "deployment=")) {
 		bad("paths", "the first include path must be deployment=<dir>; evaluate the hive with nix-hive")
 	}
 	for _, name := range sortedKeys(inv.Systems) {
@@ -69,6 +69,7 @@ func (inv *Inventory) Validate() error {
 	for _, name := range inv.InstanceNames() {
 		inv.checkInstance(name, bad)
 	}
+	inv.validateRollout(bad)
 	return errors.Join(errs...)
 }
 

@@ -55,6 +55,9 @@ func (l *Lab) makeHostDirs(ctx context.Context, h *Host) error {
 	if err := makeHostEtc(h); err != nil {
 		return err
 	}
+	if err := makeRebootable(h); err != nil {
+		return err
+	}
 	key := filepath.Join(h.Dir, hostKeyFile)
 	if err := keygen(ctx, l.r, key, "root@"+h.Name); err != nil {
 		return fmt.Errorf("make the host key of host %s: %w", h.Name, err)

@@ -21,7 +21,8 @@ import (
 // as long as the host lives. The script is constant; every value reaches
 // it as a positional parameter: $1 log, $2 nix dir, $3 run dir, $4 root
 // dir, $5 host name, $6 pid file, $7 etc/nix dir, $8 the dir of its /etc
-// files.
+// files, $9 its boot id file (bound over /proc/sys/kernel/random/boot_id,
+// which the lab's reboot changes).
 const holderScript = `set -e
 exec </dev/null >>"$1" 2>&1
 trap 'echo failed >"$6"' EXIT
@@ -32,6 +33,7 @@ mkdir -p /etc/nix
 mount --bind "$7" /etc/nix
 for f in passwd group hosts; do mount --bind "$8/$f" "/etc/$f"; done
 [ ! -d /etc/sudoers.d ] || mount --bind "$8/sudoers.d" /etc/sudoers.d
+mount --bind "$9" /proc/sys/kernel/random/boot_id
 hostname "$5"
 trap - EXIT
 echo "$$" >"$6"
@@ -52,6 +54,7 @@ func (l *Lab) startHolder(ctx context.Context, h *Host) error {
 		"setsid", "-f",
 		"sh", "-c", holderScript, "sh",
 		logFile, filepath.Join(h.Dir, "nix"), filepath.Join(h.Dir, "run"), filepath.Join(h.Dir, "root"), h.Name, pidFile, filepath.Join(h.Dir, "etc-nix"), filepath.Join(h.Dir, "etc"),
+		filepath.Join(h.Dir, bootIDFile),
 	}
 	if _, err := l.r.Run(ctx, process.Command{Args: args}); err != nil {
 		return fmt.Errorf("start host %s: %w", h.Name, err)

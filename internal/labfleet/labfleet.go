@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -43,16 +44,52 @@ func Prepare(ctx context.Context, r process.Runner, l *lab.Lab, exampleDir, dir 
 	if _, err := r.Run(ctx, process.Command{Args: []string{"cp", "-r", exampleDir, f.Dir}}); err != nil {
 		return nil, fmt.Errorf("copy the example: %w", err)
 	}
+	return f, f.pointAt(ctx, r, l, dir)
+}
+
+// pointAt makes the store's signing key in dir and writes the fleet's
+// hosts.nix with the lab's addresses and the key's public half.
+func (f *Fleet) pointAt(ctx context.Context, r process.Runner, l *lab.Lab, dir string) error {
 	public := filepath.Join(dir, "store-eu.public")
 	if _, err := r.Run(ctx, process.Command{Args: []string{"nix-store", "--generate-binary-cache-key", "store-eu", f.SigningKey, public}}); err != nil {
-		return nil, fmt.Errorf("make the store's signing key: %w", err)
+		return fmt.Errorf("make the store's signing key: %w", err)
 	}
 	key, err := os.ReadFile(public)
 	if err != nil {
-		return nil, fmt.Errorf("read the store's public key: %w", err)
+		return fmt.Errorf("read the store's public key: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(f.Dir, "hosts.nix"), []byte(HostsNix(l, strings.TrimSpace(string(key)))), 0o644); err != nil {
-		return nil, fmt.Errorf("write hosts.nix: %w", err)
+	hosts := filepath.Join(f.Dir, "hosts.nix")
+	os.Remove(hosts) // a link to the include-path example's, in the flake
+	if err := os.WriteFile(hosts, []byte(HostsNix(l, strings.TrimSpace(string(key)))), 0o644); err != nil {
+		return fmt.Errorf("write hosts.nix: %w", err)
+	}
+	return nil
+}
+
+// PrepareFlake copies the flake version of the example from flakeDir
+// (examples/fleet-flake) into dir/fleet-flake, following its links to the
+// include-path example, writes hosts.nix and the store's key as Prepare
+// does, puts the machine's static busybox beside the stand-in nixpkgs'
+// flake.nix (pure evaluation reads nothing outside the flake) and locks
+// the flake (nix flake lock, offline: its inputs are paths).
+func PrepareFlake(ctx context.Context, r process.Runner, l *lab.Lab, flakeDir, dir string) (*Fleet, error) {
+	f := &Fleet{Dir: filepath.Join(dir, "fleet-flake"), SigningKey: filepath.Join(dir, "store-eu.secret")}
+	if _, err := r.Run(ctx, process.Command{Args: []string{"cp", "-rL", flakeDir, f.Dir}}); err != nil {
+		return nil, fmt.Errorf("copy the flake example: %w", err)
+	}
+	if err := f.pointAt(ctx, r, l, dir); err != nil {
+		return nil, err
+	}
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		return nil, fmt.Errorf("find the static busybox the stand-in nixpkgs builds with (apt-get install busybox-static): %w", err)
+	}
+	if _, err := r.Run(ctx, process.Command{Args: []string{"cp", busybox, filepath.Join(f.Dir, "nixpkgs", "busybox")}}); err != nil {
+		return nil, fmt.Errorf("copy busybox into the flake: %w", err)
+	}
+	lock := []string{"nix", "--extra-experimental-features", "nix-command flakes", "flake", "lock", f.Dir}
+	if _, err := r.Run(ctx, process.Command{Args: lock, Env: []string{OfflineNix}}); err != nil {
+		return nil, fmt.Errorf("lock the flake example: %w", err)
 	}
 	return f, nil
 }

@@ -33,6 +33,15 @@ type tracker struct {
 // next returns the status e calls for (ok false for none) and whether it is
 // the instance's final one.
 func (t *tracker) next(e engine.Event) (st deployments.Status, ok, final bool) {
+	st, ok, final = t.state(e)
+	if ok && e.Wave != "" {
+		st.Description = deployments.Clip("wave "+e.Wave+": "+st.Description, deployments.MaxDescription)
+	}
+	return st, ok, final
+}
+
+// state returns the status e calls for, as next does, without the wave.
+func (t *tracker) state(e engine.Event) (st deployments.Status, ok, final bool) {
 	prev := t.last
 	t.last = e.State
 	switch e.State {

@@ -123,3 +123,22 @@ func TestDescriptionsFitGitHub(t *testing.T) {
 		t.Errorf("description of %d characters: %q", n, st.Description)
 	}
 }
+
+// TestStatusesNameTheWave checks that every status of an instance in a
+// rollout wave starts with the wave.
+func TestStatusesNameTheWave(t *testing.T) {
+	tr := tracker{goal: goal.Switch}
+	var got []string
+	for _, e := range []engine.Event{
+		{State: engine.Building, Detail: "web", Wave: "2/3 @eu"},
+		{State: engine.Skipped, Err: errors.New("not started: wave 1/3 @canary failed"), Final: true, Wave: "2/3 @eu"},
+	} {
+		if st, ok, _ := tr.next(e); ok {
+			got = append(got, st.Description)
+		}
+	}
+	want := []string{"wave 2/3 @eu: building system web", "wave 2/3 @eu: cancelled: not started: wave 1/3 @canary failed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("descriptions %q, want %q", got, want)
+	}
+}

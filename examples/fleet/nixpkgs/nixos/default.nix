@@ -11,12 +11,15 @@
 # With a real fleet, point `paths` in hive.nix at a nixpkgs checkout instead
 # ("nixpkgs=/path/to/nixpkgs" or a pinned fetchTarball) and write ordinary
 # NixOS modules.
-{ configuration, system ? builtins.currentSystem }:
+#
+# busyboxDir is where ../busybox.nix finds busybox (default /usr/bin); the
+# stand-in's flake (../flake.nix) passes its own source.
+{ configuration, system ? builtins.currentSystem, busyboxDir ? null }:
 let
   imported = if builtins.isPath configuration then import configuration else configuration;
   config = if builtins.isFunction imported then imported { } else imported;
   name = config.networking.hostName or config.name or "nixos";
-  tools = import ../busybox.nix { inherit system; };
+  tools = import ../busybox.nix { inherit system; dir = busyboxDir; };
 in
 {
   config.system.build.toplevel = derivation {
