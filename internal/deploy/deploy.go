@@ -19,7 +19,6 @@ import (
 	"github.com/nix-hive/nix-hive/internal/dryrun"
 	"github.com/nix-hive/nix-hive/internal/engine"
 	"github.com/nix-hive/nix-hive/internal/flake"
-	"github.com/nix-hive/nix-hive/internal/hostkeys"
 	"github.com/nix-hive/nix-hive/internal/inventory"
 	"github.com/nix-hive/nix-hive/internal/linewriter"
 	"github.com/nix-hive/nix-hive/internal/process"
@@ -27,9 +26,11 @@ import (
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
-// Deploy runs req: it evaluates the hive, selects the instances, lets the
-// plan checkers among the observers refuse the plan, writes the run's ssh
-// config, checks every host key, and runs the engine with the observers.
+// Deploy runs req: it evaluates the hive, selects the instances, checks
+// the stores' signing keys, lets the plan checkers among the observers
+// refuse the plan, writes the run's ssh config, checks every host key and
+// that nix on the instances trusts their login to use their store, and
+// runs the engine with the observers.
 // The report is nil when the run stopped before any instance was planned.
 func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*engine.Report, error) {
 	work, err := os.MkdirTemp("", "nix-hive-")
@@ -51,6 +52,9 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	if err := inventory.Unpinned(inv, nixPath(req.Environ)); err != nil {
 		return nil, fmt.Errorf("no host was touched: %w", err)
 	}
+	if err := checkSigning(req, inv); err != nil {
+		return nil, err
+	}
 	for _, o := range observers {
 		if pc, ok := o.(PlanChecker); ok {
 			if err := pc.CheckPlan(ctx, inv); err != nil {
@@ -70,11 +74,8 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	defer ro.keys.Clear()
 	runner = ro.withoutKeyVars(runner)
-	if req.Goal.NeedsHosts() && !req.DryRun {
-		checker := &hostkeys.Checker{Runner: runner, SSH: ssh, Hint: req.HostKeyHint}
-		if err := checker.Check(ctx, Targets(inv)); err != nil {
-			return nil, fmt.Errorf("no host was touched: %w", err)
-		}
+	if err := checkHosts(ctx, req, runner, ssh, inv); err != nil {
+		return nil, err
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))
 	e := &engine.Engine{
