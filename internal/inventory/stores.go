@@ -43,21 +43,6 @@ func (inv *Inventory) sshAlias(storeURL string) string {
 	return ""
 }
 
-// IsBinaryCache reports whether a store URL names a binary cache (a
-// directory of .narinfo and .nar files: file://, s3://, http(s)://) rather
-// than a nix store on a host.
-func IsBinaryCache(storeURL string) bool {
-	u, err := url.Parse(storeURL)
-	if err != nil {
-		return false
-	}
-	switch u.Scheme {
-	case "file", "s3", "http", "https":
-		return true
-	}
-	return false
-}
-
 // CheckSigning checks, for every store of the inventory (after Only: the
 // stores the selected instances substitute from), that its paths will be
 // signed with a key its instances trust: the store has a publicKey, a
@@ -74,7 +59,7 @@ func (inv *Inventory) CheckSigning(signingPublic string) error {
 		case signingPublic == "":
 			errs = append(errs, fmt.Errorf("%s: no signing key: its instances accept only paths signed by %s; give its secret key with --signing-key FILE (the action's signing-key input)", who, keyName(s.PublicKey)))
 		case signingPublic != s.PublicKey:
-			errs = append(errs, fmt.Errorf("%s: the signing key's public half %s does not match stores.%s.publicKey %s; give the secret key of %s, or set publicKey to the new key after rotating it", who, signingPublic, attrName(name), s.PublicKey, keyName(s.PublicKey)))
+			errs = append(errs, fmt.Errorf("%s: the signing key's public half %s does not match stores.%s.publicKey %s: sign with the secret key of %s, or, having rotated the key, set publicKey to %s", who, signingPublic, attrName(name), s.PublicKey, s.PublicKey, signingPublic))
 		}
 	}
 	return errors.Join(errs...)

@@ -48,15 +48,3 @@ func TestCheckSigning(t *testing.T) {
 		})
 	}
 }
-
-func TestIsBinaryCache(t *testing.T) {
-	tests := map[string]bool{
-		"ssh-ng://cache-eu": false, "ssh://nix-ssh@10.0.0.5": false, "daemon": false,
-		"file:///mnt/cache": true, "s3://bucket?region=eu-west-1": true, "https://cache.example.com": true, "http://10.0.0.5:8080": true,
-	}
-	for u, want := range tests {
-		if got := IsBinaryCache(u); got != want {
-			t.Errorf("IsBinaryCache(%q) = %v, want %v", u, got, want)
-		}
-	}
-}
