@@ -84,6 +84,9 @@ func (a Answer) Trusted() bool {
 	return false
 }
 
+// maxAtOnce bounds the ssh connections the check opens at once.
+const maxAtOnce = 32
+
 // Checker asks the instances over ssh, through the run's ssh config.
 type Checker struct {
 	// Runner runs ssh.
@@ -105,16 +108,21 @@ func Instances(inv *inventory.Inventory) []string {
 	return out
 }
 
-// Check asks every instance of Instances(inv) at once and returns an error
-// naming each whose login nix does not trust, with the setting that fixes
-// it. An instance that cannot be reached is left to the deployment, which
-// reports it.
+// Check asks every instance of Instances(inv), maxAtOnce at a time, and
+// returns an error naming each whose login nix does not trust, with the
+// setting that fixes it. An instance that cannot be reached is left to the
+// deployment, which reports it.
 func (c *Checker) Check(ctx context.Context, inv *inventory.Inventory) error {
 	names := Instances(inv)
 	errs := make([]error, len(names))
+	slots := make(chan struct{}, maxAtOnce)
 	var wg sync.WaitGroup
 	for i, n := range names {
-		wg.Go(func() { errs[i] = c.checkOne(ctx, inv, n) })
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			errs[i] = c.checkOne(ctx, inv, n)
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
