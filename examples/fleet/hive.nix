@@ -24,11 +24,12 @@ in
   };
 
   # The eu site's store: nix-hive pushes each closure there once (through
-  # the bastion), and the eu instances substitute from it over the site
-  # network, checking its signature.
+  # the bastion, as root), signs it there, and the eu instances substitute
+  # from it over the site network through the store's read-only nix-ssh
+  # login (NixOS's nix.sshServe), checking its signature.
   stores.eu = {
     url = "ssh-ng://store-eu";
-    substituter = "ssh://root@${hosts.store-eu}";
+    substituter = "ssh://nix-ssh@${hosts.store-eu}";
     publicKey = hosts.storePublicKey;
   };
 

@@ -73,9 +73,14 @@ func TestActionYAML(t *testing.T) {
 		t.Errorf("with action.yml's defaults: %+v\nwithout: %+v", *got, *want)
 	}
 
-	for _, s := range []string{"\n  results:\n", "\n  deployments:\n", "  using: docker\n  image: Dockerfile\n  args:\n    - action\n"} {
+	for _, s := range []string{"\n  results:\n", "\n  deployments:\n"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("action.yml lacks %q", s)
 		}
+	}
+	// The action runs the image the release workflow publishes, by tag.
+	published := regexp.MustCompile(`\n  using: docker\n  image: docker://ghcr\.io/[a-z0-9-]+/[a-z0-9-]+:v[0-9]+\.[0-9]+\.[0-9]+\n  args:\n    - action\n`)
+	if !published.MatchString(text) {
+		t.Errorf("action.yml does not run a published image by version tag (docker://ghcr.io/OWNER/NAME:vX.Y.Z):\n%s", text)
 	}
 }

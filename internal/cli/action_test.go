@@ -158,7 +158,9 @@ AAAEBr8VkQGTrRqF3zbmKHxIIYB6b7x54g5yYBYQIB7YXTtHGsPIvocwe9phuDQ+TRlvcF
 PNQ+4eTe/BIZibtIkFz3AAAAEXRlc3RAbml4LWhpdmUudGVzdAECAwQ=
 -----END OPENSSH PRIVATE KEY-----`
 
-const testSigningKey = "store-eu:ZmFrZS1zaWduaW5nLWtleS1tYXRlcmlhbC1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg5YWJjZGVmZ2hpamtsbQ=="
+// testSigningKey is a made-up nix secret key whose public half is the
+// testdata fleet's stores.eu.publicKey (its last 32 bytes).
+const testSigningKey = "cache-eu:ZmFrZS1zaWduaW5nLWtleS1tYXRlcmlhbC0zMmJ5dGV0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdA=="
 
 func TestActionRejectsBadInputs(t *testing.T) {
 	workspace := t.TempDir()

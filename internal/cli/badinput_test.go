@@ -13,15 +13,23 @@ import (
 )
 
 // badInputHive is a valid hive; each bad-input case breaks one thing in it.
+// Its store's publicKey is the public half of badInputSigningKey.
 const badInputHive = `{
   paths = [ "nixpkgs=/nix-hive-test/nixpkgs" ];
   systems.web = { configuration = { }; tags = [ "frontend" ]; };
-  stores.eu = { url = "ssh-ng://cache-eu"; publicKey = "cache-eu:dGVzdA=="; };
+  stores.eu = { url = "ssh-ng://cache-eu"; substituter = "ssh://nix-ssh@192.0.2.5"; publicKey = "cache-eu:dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleXRlc3Q="; };
   sshHosts.cache-eu = { HostName = "192.0.2.5"; };
   instances.web-1 = { system = "web"; store = "eu"; tags = [ "eu" ]; ssh = { HostName = "192.0.2.11"; User = "root"; }; };
   instances.web-2 = { system = "web"; ssh = { HostName = "192.0.2.12"; Port = 2222; }; environment = "staging"; };
 }
 `
+
+// badInputSigningKey and otherSigningKey are made-up nix secret keys (a
+// key's last 32 bytes are its public half).
+const (
+	badInputSigningKey = "cache-eu:ZmFrZS1zaWduaW5nLWtleS1tYXRlcmlhbC0zMmJ5dGV0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdA=="
+	otherSigningKey    = "cache-eu:YW5vdGhlci1mYWtlLXNlZWQtZm9yLWtleS10ZXN0cyFvdGhlcmtleW90aGVya2V5b3RoZXJrZXlvdGhlcmtleQ=="
+)
 
 // touchGuard puts an ssh first in PATH that fails the test's expectations
 // by recording any use other than `ssh -G` (which reads the config and
@@ -61,6 +69,7 @@ func TestBadInput(t *testing.T) {
 		os.WriteFile(p, []byte(content), 0o600)
 		return p
 	}
+	signingKey := write("signing", badInputSigningKey)
 	emptyKey := write("empty", "")
 	notAKey := write("garbage", "hunter2\n")
 
@@ -81,7 +90,16 @@ func TestBadInput(t *testing.T) {
   paths`, want: `hive.nix must evaluate to an attribute set`},
 		{name: "sshHosts and instances share a name", from: `sshHosts.cache-eu`, to: `sshHosts.web-1 = { }; sshHosts.cache-eu`, want: `hive.nix: sshHosts.web-1: "web-1" is also an instance`},
 		{name: "store URL nix rejects", from: `ssh-ng://cache-eu`, to: `ftp://cache-eu`, want: `hive.nix: stores.eu.url: "ftp://cache-eu": nix knows no store type "ftp"`},
-		{name: "bad store key", from: `cache-eu:dGVzdA==`, to: `dGVzdA==`, want: `hive.nix: stores.eu.publicKey: "dGVzdA==" is not a nix public key`},
+		{name: "bad store key", from: `"cache-eu:dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleXRlc3Q="`, to: `"dGVzdA=="`, want: `hive.nix: stores.eu.publicKey: "dGVzdA==" is not a nix public key`},
+		{name: "store without publicKey", from: `publicKey = "cache-eu:dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleXRlc3Q=";`, to: ``,
+			want: `store eu (ssh-ng://cache-eu, for web-1): stores.eu.publicKey is not set`},
+		{name: "no signing key for a store", args: []string{"--signing-key", ""}, want: `store eu (ssh-ng://cache-eu, for web-1): no signing key: its instances accept only paths signed by the key cache-eu`},
+		{name: "signing key of another store", args: []string{"--signing-key", write("other", otherSigningKey)},
+			want: `store eu (ssh-ng://cache-eu, for web-1): the signing key's public half cache-eu:b3RoZXJrZXlvdGhlcmtleW90aGVya2V5b3RoZXJrZXk= does not match stores.eu.publicKey cache-eu:dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleXRlc3Q=`},
+		{name: "substituter defaulting to an ssh alias", from: `substituter = "ssh://nix-ssh@192.0.2.5"; `, to: ``,
+			want: `hive.nix: stores.eu.substituter: "ssh-ng://cache-eu" names cache-eu, a host of nix-hive's generated ssh config, which the instances do not have`},
+		{name: "a legacy ssh:// store", from: `url = "ssh-ng://cache-eu"`, to: `url = "ssh://cache-eu"`,
+			want: `hive.nix: stores.eu.url: "ssh://cache-eu": nix cannot add signatures to an ssh:// store`},
 		{name: "unknown ssh option", from: `Port = 2222;`, to: `Prot = 2222;`, want: `hive.nix: instances.web-2.ssh.Prot: ssh rejects it: Bad configuration option: prot`},
 		{name: "ssh port not a number", from: `Port = 2222;`, to: `Port = "notaport";`, want: `hive.nix: instances.web-2.ssh.Port: ssh rejects it: Bad port 'notaport'`},
 		{name: "empty environment", from: `environment = "staging"`, to: `environment = ""`, want: `hive.nix: instances.web-2.environment: must be 1 to 255 characters`},
@@ -125,7 +143,7 @@ func TestBadInput(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(dir, "hive.nix"), []byte(src), 0o644)
 			env, touched := touchGuard(t)
-			args := append([]string{"deploy", "--hive", dir, "--ssh-key", sshKey, "--known-hosts", known}, tt.args...)
+			args := append([]string{"deploy", "--hive", dir, "--ssh-key", sshKey, "--known-hosts", known, "--signing-key", signingKey}, tt.args...)
 			var stdout, stderr bytes.Buffer
 			err := Run(context.Background(), args, env, &stdout, &stderr)
 			if err == nil {

@@ -28,9 +28,11 @@ import (
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
 
-// Deploy runs req: it evaluates the hive, selects the instances, lets the
-// plan checkers among the observers refuse the plan, writes the run's ssh
-// config, checks every host key, and runs the engine with the observers.
+// Deploy runs req: it evaluates the hive, selects the instances, checks
+// the stores' signing keys, lets the plan checkers among the observers
+// refuse the plan, writes the run's ssh config, checks every host key and
+// that nix on the instances trusts their login to use their store, and
+// runs the engine with the observers.
 // The report is nil when the run stopped before any instance was planned.
 func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*engine.Report, error) {
 	work, err := os.MkdirTemp("", "nix-hive-")
@@ -45,13 +47,16 @@ func Deploy(ctx context.Context, req Request, observers ...engine.Observer) (*en
 	}
 	// The runner at exit: the one without the variables keys are read from.
 	defer func() { closeSSH(ctx, ssh, runner, req.Log) }()
+	if err := checkSigning(req, inv); err != nil {
+		return nil, err
+	}
 	ro, err := prepareRollout(ctx, req, runner, inv)
 	if err != nil {
 		return nil, err
 	}
 	defer ro.keys.Clear()
 	runner = ro.withoutKeyVars(runner)
-	if err := checkHostKeys(ctx, req, runner, ssh, inv); err != nil {
+	if err := checkHosts(ctx, req, runner, ssh, inv); err != nil {
 		return nil, err
 	}
 	log := linewriter.NewShared(orDiscard(req.Log))

@@ -199,6 +199,7 @@ func TestFaults(t *testing.T) {
 		}()
 		var stdout bytes.Buffer
 		err := cli.Run(ctx, f.args("--on", "web-2", "--confirm-timeout", "90s"), labfleet.Environ(), &stdout, progress)
+		cancel() // a run that ended before activating must not leave the outage waiting
 		<-outage
 		t.Logf("progress:\n%s", progress.String())
 		if err != nil {

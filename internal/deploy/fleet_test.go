@@ -26,7 +26,14 @@ type fleet struct {
 // newFleet brings up the lab and copies the example deployment onto it.
 func newFleet(t testing.TB) *fleet {
 	t.Helper()
-	l := lab.NewForTest(t, labfleet.Spec)
+	return newFleetOn(t, labfleet.Spec)
+}
+
+// newFleetOn brings up a lab of spec and copies the example deployment
+// onto it (its hosts.nix names spec's hosts; a test writes its hive.nix).
+func newFleetOn(t testing.TB, spec lab.Spec) *fleet {
+	t.Helper()
+	l := lab.NewForTest(t, spec)
 	lf, err := labfleet.Prepare(context.Background(), &process.Exec{}, l, "../../examples/fleet", t.TempDir())
 	if err != nil {
 		t.Fatal(err)

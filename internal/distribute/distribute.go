@@ -1,6 +1,8 @@
 // Package distribute moves closures from the runner towards the instances
-// with nix: to a store once (signed first when a signing key is given), and
-// onto each instance — substituted from its store, checking the store's
+// with nix: to a store once — signed on the runner first, so that a binary
+// cache receives each path with its signature in one upload, then signed
+// again where it lies in the store, so that paths the store already held
+// (which nix copy skips) get the signature too — and onto each instance — substituted from its store, checking the store's
 // key, or copied straight from the runner. Every ssh connection, nix's
 // included, goes through the run's ssh config. On the instance the closure
 // gets a GC root (/nix/var/nix/gcroots/nix-hive/NAME) before it arrives,
@@ -41,15 +43,23 @@ type Nix struct {
 
 var _ engine.Distributor = (*Nix)(nil)
 
-// PushCommands are the commands that push path to store: sign (with a
-// key), then copy.
+// PushCommands are the commands that push path to store: with a key, sign
+// the closure on the runner, copy it (its signatures travel with it), and
+// sign it in the store, which covers the paths the copy skipped because the
+// store had them, unsigned or signed by another key; without a key, copy.
 func (n *Nix) PushCommands(store, path string) []process.Command {
 	log := n.log("store " + store)
-	var cmds []process.Command
-	if n.SigningKey != "" {
-		cmds = append(cmds, process.Command{Args: nixcmd.Sign(n.SigningKey, path), Stderr: log})
+	url := n.Inventory.Stores[store].URL
+	env := n.SSH.NixEnv(sshconfig.URLHost(url)) // the store host's ssh config, for an ssh store
+	copyTo := process.Command{Args: nixcmd.CopyTo(url, path), Env: env, Stderr: log}
+	if n.SigningKey == "" {
+		return []process.Command{copyTo}
 	}
-	return append(cmds, process.Command{Args: nixcmd.CopyTo(n.Inventory.Stores[store].URL, path), Env: n.SSH.NixEnv(sshconfig.URLHost(n.Inventory.Stores[store].URL)), Stderr: log})
+	return []process.Command{
+		{Args: nixcmd.Sign(n.SigningKey, path), Stderr: log},
+		copyTo,
+		{Args: nixcmd.SignIn(url, n.SigningKey, path), Env: env, Stderr: log},
+	}
 }
 
 // pinAndRun is the constant remote shell text that gives the store path $1

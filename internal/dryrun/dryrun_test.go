@@ -54,8 +54,10 @@ func TestDryRunPrintsTheCommandsAndRunsNothing(t *testing.T) {
 		"nix-store --realise '/nix/store/<web.drv>'",
 		"nix --extra-experimental-features nix-command store sign --recursive --key-file /k '/nix/store/<web>'",
 		"'NIX_SSHOPTS=-F /run/ssh_config' nix --extra-experimental-features nix-command copy --no-check-sigs --to ssh-ng://cache-eu '/nix/store/<web>'",
+		// signed again in the store, for the paths it already had
+		"'NIX_SSHOPTS=-F /run/ssh_config' nix --extra-experimental-features nix-command store sign --store ssh-ng://cache-eu --recursive --key-file /k '/nix/store/<web>'",
 		// a GC root on the instance first, then the closure from the store
-		"'\\'' sh '\\''/nix/store/<web>'\\'' nix-store --realise '\\''/nix/store/<web>'\\'' --option extra-substituters ssh://10.0.0.5'",
+		"'\\'' sh '\\''/nix/store/<web>'\\'' nix-store --realise '\\''/nix/store/<web>'\\'' --option extra-substituters ssh://10.0.0.5 --option narinfo-cache-negative-ttl 0'",
 		"nix-hive-agent start '\\''<id>'\\'' '\\''/nix/store/<db>'\\'' switch yes running 0 rollback'",
 		"'\\'' sh '\\''/nix/store/<db>'\\'' true'",
 		"'NIX_SSHOPTS=-F /run/ssh_config' nix --extra-experimental-features nix-command copy --no-check-sigs --to ssh://db-1 '/nix/store/<db>'",

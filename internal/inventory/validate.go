@@ -65,6 +65,7 @@ func (inv *Inventory) Validate() error {
 		if s.PublicKey != "" && !publicKeyRegexp.MatchString(s.PublicKey) {
 			bad(where+".publicKey", "%q is not a nix public key (name:base64, as `nix key convert-secret-to-public` prints)", s.PublicKey)
 		}
+		inv.checkStore(name, bad)
 	}
 	for _, name := range inv.InstanceNames() {
 		inv.checkInstance(name, bad)

@@ -43,10 +43,26 @@ func TestValidate(t *testing.T) {
 			`hive.nix: instances.web-1.url: "web-1" is not an http(s) URL`},
 		{"store without host", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh-ng://", Substituter: "ssh://a"} },
 			`hive.nix: stores.eu.url: "ssh-ng://" names no host`},
-		{"store url with space", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh://a b", Substituter: "ssh://a"} },
-			`hive.nix: stores.eu.url: "ssh://a b" contains white space`},
-		{"bad public key", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh://a", Substituter: "ssh://a", PublicKey: "nokey"} },
+		{"store url with space", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh-ng://a b", Substituter: "ssh://a"} },
+			`hive.nix: stores.eu.url: "ssh-ng://a b" contains white space`},
+		{"bad public key", func(i *Inventory) {
+			i.Stores["eu"] = Store{URL: "ssh-ng://a", Substituter: "ssh://a", PublicKey: "nokey"}
+		},
 			`hive.nix: stores.eu.publicKey: "nokey" is not a nix public key`},
+		{"a legacy ssh:// store cannot take signatures", func(i *Inventory) { i.Stores["eu"] = Store{URL: "ssh://cache", Substituter: "ssh://10.0.0.5"} },
+			`hive.nix: stores.eu.url: "ssh://cache": nix cannot add signatures to an ssh:// store`},
+		{"binary caches", func(i *Inventory) {
+			i.Stores["eu"] = Store{URL: "s3://cache-eu?region=eu-west-1", Substituter: "https://cache-eu.s3.amazonaws.com"}
+			i.Stores["us"] = Store{URL: "file:///mnt/cache", Substituter: "http://10.0.0.5:8080"}
+			i.Stores["ap"] = Store{URL: "https://cache.example.com", Substituter: "https://cache.example.com"}
+		}, ""},
+		{"the substituter defaults to an ssh alias", func(i *Inventory) {
+			i.SSHHosts = map[string]map[string]string{"store-eu": {"HostName": "10.0.0.5"}}
+			i.Stores["eu"] = Store{URL: "ssh-ng://store-eu", Substituter: "ssh-ng://store-eu"}
+		}, `hive.nix: stores.eu.substituter: "ssh-ng://store-eu" names store-eu, a host of nix-hive's generated ssh config, which the instances do not have; substituter defaults to url; set it`},
+		{"a substituter naming an instance", func(i *Inventory) {
+			i.Stores["eu"] = Store{URL: "ssh-ng://cache", Substituter: "ssh://nix-ssh@web-1"}
+		}, `hive.nix: stores.eu.substituter: "ssh://nix-ssh@web-1" names web-1, a host of nix-hive's generated ssh config`},
 		{"bad platform", func(i *Inventory) { i.Systems["web"] = System{System: "linux"} },
 			`hive.nix: systems.web.system: "linux" is not a platform`},
 		{"no deployment path", func(i *Inventory) { i.Paths = nil },

@@ -75,6 +75,30 @@ func CheckNixSecretKeyData(data []byte) error {
 	return nil
 }
 
+// NixPublicKeyData returns the public key ("name:base64") of the nix
+// secret key data: an ed25519 secret key's last 32 bytes are its public
+// key, under the same name. It is what `nix key convert-secret-to-public`
+// prints.
+func NixPublicKeyData(data []byte) (string, error) {
+	if err := CheckNixSecretKeyData(data); err != nil {
+		return "", err
+	}
+	name, secret, _ := strings.Cut(string(bytes.TrimSpace(data)), ":")
+	raw, _ := base64.StdEncoding.DecodeString(secret) // checked above
+	return name + ":" + base64.StdEncoding.EncodeToString(raw[32:]), nil
+}
+
+// NixPublicKey returns the public key of a nix secret key file.
+func NixPublicKey(path string) (string, error) {
+	var public string
+	err := checkFile(path, func(data []byte) error {
+		var err error
+		public, err = NixPublicKeyData(data)
+		return err
+	})
+	return public, err
+}
+
 // CheckSSHPrivateKey checks an ssh private key file.
 func CheckSSHPrivateKey(path string) error { return checkFile(path, CheckSSHPrivateKeyData) }
 

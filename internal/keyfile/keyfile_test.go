@@ -44,6 +44,32 @@ func TestCheckSSHPrivateKeyData(t *testing.T) {
 	}
 }
 
+func TestNixPublicKeyData(t *testing.T) {
+	// A fixed key pair from nix-store --generate-binary-cache-key.
+	const secret = "test-1:RIODn3i934NPr8WKGtGkWPgcU7WYjCGwrFePf24Z+cQQWW/TX8qF72EoGZ+5IB3H8KT2fha2yR2rLs9lEFBCZQ=="
+	const public = "test-1:EFlv01/Khe9hKBmfuSAdx/Ck9n4Wtskdqy7PZRBQQmU="
+	tests := []struct {
+		name, data, want string
+		wantErr          bool
+	}{
+		{"a secret key", secret + "\n", public, false},
+		{"the public key", public, "", true},
+		{"not a key", "hello", "", true},
+		{"empty", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NixPublicKeyData([]byte(tt.data))
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("NixPublicKeyData = %q, %v; want %q", got, err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "RIODn3i9") {
+				t.Errorf("the error shows the secret key: %v", err)
+			}
+		})
+	}
+}
+
 func TestCheckRealKeys(t *testing.T) {
 	testenv.RequireTools(t, "ssh-keygen", "nix-store")
 	dir := t.TempDir()
@@ -76,6 +102,17 @@ func TestCheckRealKeys(t *testing.T) {
 		}
 		if err := CheckNixSecretKey(pub); err == nil {
 			t.Error("a nix public key was accepted as the secret key")
+		}
+		// The public half nix-hive derives is the one nix wrote.
+		want, err := os.ReadFile(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := NixPublicKey(sec); err != nil || got != strings.TrimSpace(string(want)) {
+			t.Errorf("NixPublicKey = %q, %v; want %q", got, err, want)
+		}
+		if _, err := NixPublicKey(pub); err == nil {
+			t.Error("NixPublicKey took a public key")
 		}
 	})
 	if err := CheckNixSecretKey(filepath.Join(dir, "missing")); err == nil || !os.IsNotExist(errors.Unwrap(err)) && !strings.Contains(err.Error(), "no such file") {

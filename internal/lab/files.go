@@ -169,5 +169,8 @@ MaxSessions 100
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
 `)
+	if h.Serve {
+		b.WriteString(serveMatch)
+	}
 	return b.String()
 }

@@ -45,6 +45,10 @@ type HostSpec struct {
 	// Bastion gives a host on Site a public uplink as well, so that the
 	// runner reaches Site's other hosts through it. Site is required.
 	Bastion bool
+	// Serve makes the host a store with read-only ssh access as NixOS's
+	// nix.sshServe sets it up: it runs a nix-daemon, and ServeUser logs in
+	// with the lab key only to run nix-store --serve.
+	Serve bool
 }
 
 // Lab is a running fleet of hosts. Close removes it.
@@ -82,6 +86,8 @@ type Host struct {
 	Site string
 	// Bastion is true for a site's bastion.
 	Bastion bool
+	// Serve is true for a store with read-only access for ServeUser.
+	Serve bool
 	// Addr is the address to reach the host by: its public uplink address
 	// for public hosts and bastions, its site address for private hosts.
 	Addr string
@@ -195,6 +201,9 @@ func (l *Lab) build(ctx context.Context) error {
 	return parallel(len(l.order), func(i int) error {
 		h := l.order[i]
 		if err := l.startHolder(ctx, h); err != nil {
+			return err
+		}
+		if err := l.startServe(ctx, h); err != nil {
 			return err
 		}
 		return l.StartSSH(ctx, h.Name)

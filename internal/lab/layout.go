@@ -85,6 +85,7 @@ func layout(spec Spec, n int, dir string) ([]*Host, []*site) {
 			Name:      hs.Name,
 			Site:      hs.Site,
 			Bastion:   hs.Bastion,
+			Serve:     hs.Serve,
 			Namespace: fmt.Sprintf("nhl-%d-%s", n, hs.Name),
 			Dir:       dir + "/hosts/" + hs.Name,
 		}

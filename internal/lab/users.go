@@ -34,9 +34,10 @@ func makeHostEtc(h *Host) error {
 	}
 	home := "/run/" + User
 	extra := map[string]string{
-		"passwd": fmt.Sprintf("%s:*:%d:%d:nix-hive lab deployer:%s:/bin/sh\n", User, userID, userID, home),
-		"group":  fmt.Sprintf("%s:x:%d:\n", User, userID),
-		"hosts":  fmt.Sprintf("127.0.1.1 %s\n", h.Name),
+		"passwd": fmt.Sprintf("%s:*:%d:%d:nix-hive lab deployer:%s:/bin/sh\n", User, userID, userID, home) +
+			fmt.Sprintf("%s:*:%d:%d:Nix SSH store user:/:/bin/sh\n", ServeUser, serveUserID, serveUserID),
+		"group": fmt.Sprintf("%s:x:%d:\n", User, userID) + fmt.Sprintf("%s:x:%d:\n", ServeUser, serveUserID),
+		"hosts": fmt.Sprintf("127.0.1.1 %s\n", h.Name),
 	}
 	for _, name := range etcFiles() {
 		data, err := os.ReadFile("/etc/" + name)

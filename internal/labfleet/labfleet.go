@@ -22,7 +22,7 @@ import (
 var Spec = lab.Spec{Hosts: []lab.HostSpec{
 	{Name: "web-1"}, {Name: "web-2"}, {Name: "db-1"},
 	{Name: "bastion-eu", Site: "eu", Bastion: true},
-	{Name: "store-eu", Site: "eu"},
+	{Name: "store-eu", Site: "eu", Serve: true},
 	{Name: "eu-1", Site: "eu"}, {Name: "eu-2", Site: "eu"}, {Name: "eu-3", Site: "eu"},
 }}
 

@@ -85,6 +85,17 @@ func Sign(keyFile, path string) []string {
 	return append(append([]string{"nix"}, experimental()...), "store", "sign", "--recursive", "--key-file", keyFile, path)
 }
 
+// SignIn returns the command that signs a closure where it lies in the
+// store at storeURL: nix computes the signatures on the runner from the
+// paths' hashes and sends only them, so paths the store held before the
+// copy (which nix copy skips) are signed too and the key never leaves the
+// runner. It works for ssh-ng:// stores (the remote user must be trusted)
+// and for binary caches (file://, s3://, http(s)://, whose .narinfo files
+// it rewrites).
+func SignIn(storeURL, keyFile, path string) []string {
+	return append(append([]string{"nix"}, experimental()...), "store", "sign", "--store", storeURL, "--recursive", "--key-file", keyFile, path)
+}
+
 // CopyTo returns the command that copies a closure to a store URL. Paths
 // the runner built itself carry no signature the destination trusts yet, so
 // the destination is told not to check (it is ours, reached as root).
@@ -100,9 +111,12 @@ func CopyToSubstituting(storeURL, path string) []string {
 }
 
 // Substitute returns the command an instance runs to fetch a closure from
-// its store, trusting the store's key.
+// its store, trusting the store's key. Nix remembers for an hour that a
+// binary cache lacked a path (narinfo-cache-negative-ttl); the command
+// forgets that, so a path pushed after an earlier miss is found.
 func Substitute(path, substituter, publicKey string) []string {
-	args := []string{"nix-store", "--realise", path, "--option", "extra-substituters", substituter}
+	args := []string{"nix-store", "--realise", path, "--option", "extra-substituters", substituter,
+		"--option", "narinfo-cache-negative-ttl", "0"}
 	if publicKey != "" {
 		args = append(args, "--option", "extra-trusted-public-keys", publicKey)
 	}

@@ -25,9 +25,10 @@ func TestCommands(t *testing.T) {
 		{"realise", Realise("/nix/store/x.drv", "", nil), []string{"nix-store", "--realise", "/nix/store/x.drv"}},
 		{"realise with root", Realise("/nix/store/x.drv", "/tmp/r/web", map[string]string{"cores": "2"}), []string{"nix-store", "--realise", "/nix/store/x.drv", "--add-root", "/tmp/r/web", "--indirect", "--option", "cores", "2"}},
 		{"sign", Sign("/k", "/nix/store/p"), []string{"nix", "--extra-experimental-features", "nix-command", "store", "sign", "--recursive", "--key-file", "/k", "/nix/store/p"}},
+		{"sign in the store", SignIn("s3://c?region=eu-west-1", "/k", "/nix/store/p"), []string{"nix", "--extra-experimental-features", "nix-command", "store", "sign", "--store", "s3://c?region=eu-west-1", "--recursive", "--key-file", "/k", "/nix/store/p"}},
 		{"copy", CopyTo("ssh-ng://cache", "/nix/store/p"), []string{"nix", "--extra-experimental-features", "nix-command", "copy", "--no-check-sigs", "--to", "ssh-ng://cache", "/nix/store/p"}},
-		{"substitute", Substitute("/nix/store/p", "ssh://10.0.0.5", "c:K="), []string{"nix-store", "--realise", "/nix/store/p", "--option", "extra-substituters", "ssh://10.0.0.5", "--option", "extra-trusted-public-keys", "c:K="}},
-		{"substitute unsigned", Substitute("/nix/store/p", "ssh://s", ""), []string{"nix-store", "--realise", "/nix/store/p", "--option", "extra-substituters", "ssh://s"}},
+		{"substitute", Substitute("/nix/store/p", "ssh://10.0.0.5", "c:K="), []string{"nix-store", "--realise", "/nix/store/p", "--option", "extra-substituters", "ssh://10.0.0.5", "--option", "narinfo-cache-negative-ttl", "0", "--option", "extra-trusted-public-keys", "c:K="}},
+		{"substitute unsigned", Substitute("/nix/store/p", "ssh://s", ""), []string{"nix-store", "--realise", "/nix/store/p", "--option", "extra-substituters", "ssh://s", "--option", "narinfo-cache-negative-ttl", "0"}},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
