@@ -62,6 +62,9 @@ func New(dir string, blocks []Block, o Options) (*Config, error) {
 	if strings.ContainsAny(dir, " \t\n") {
 		return nil, fmt.Errorf("write ssh config: the path %q must not contain white space (nix splits NIX_SSHOPTS on it)", dir)
 	}
+	if _, err := RenderBlocks(blocks); err != nil { // checked at load; again, as they go into files
+		return nil, fmt.Errorf("write ssh config: %w", err)
+	}
 	c := &Config{dir: filepath.Join(dir, "ssh"), blocks: map[string]Block{}, opts: o, files: map[string]string{}}
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("write ssh config: %w", err)
@@ -84,7 +87,7 @@ func New(dir string, blocks []Block, o Options) (*Config, error) {
 // adds the 40-character %C hash and a temporary suffix of 17.
 func controlDir() (string, error) {
 	base := os.TempDir()
-	if len(base) > 40 {
+	if len(base) > 40 || strings.ContainsAny(base, " \t\"%") { // ssh expands % in ControlPath
 		base = "/tmp"
 	}
 	d, err := os.MkdirTemp(base, "nh")
