@@ -101,12 +101,13 @@ func BenchmarkScale(b *testing.B) {
 			run  func(b *testing.B)
 		}{
 			{"selection", func(b *testing.B) { benchSelect(b, inv, sel) }},
-			{"sshconfig", func(b *testing.B) { benchSSHConfig(b, inv, known) }},
+			{"sshconfig", func(b *testing.B) { benchSSHConfig(b, inv, known, false) }},
+			{"sshfiles", func(b *testing.B) { benchSSHConfig(b, inv, known, true) }},
 			{"preflight", func(b *testing.B) { benchPreflight(b, inv, known) }},
 			{"planning", func(b *testing.B) { benchPlan(b, inv) }},
 			{"all", func(b *testing.B) {
 				benchSelect(b, inv, sel)
-				benchSSHConfig(b, inv, known)
+				benchSSHConfig(b, inv, known, false)
 				benchPreflight(b, inv, known)
 				benchPlan(b, inv)
 			}},
@@ -131,8 +132,10 @@ func benchSelect(b *testing.B, inv *inventory.Inventory, sel selector.Selector) 
 }
 
 // benchSSHConfig renders and checks the blocks (without ssh -G, which runs
-// once per run whatever the fleet's size) and writes every instance's file.
-func benchSSHConfig(b *testing.B, inv *inventory.Inventory, known string) {
+// once per run whatever the fleet's size) and renders every instance's
+// config; with files, it writes them too, as a run does for each host it
+// contacts.
+func benchSSHConfig(b *testing.B, inv *inventory.Inventory, known string, files bool) {
 	if _, err := sshconfig.RenderBlocks(inv.SSHBlocks()); err != nil {
 		b.Fatal(err)
 	}
@@ -141,7 +144,9 @@ func benchSSHConfig(b *testing.B, inv *inventory.Inventory, known string) {
 		b.Fatal(err)
 	}
 	for _, n := range inv.InstanceNames() {
-		if _, err := cfg.File(n); err != nil {
+		if !files {
+			cfg.Render(n, false)
+		} else if _, err := cfg.File(n); err != nil {
 			b.Fatal(err)
 		}
 	}
