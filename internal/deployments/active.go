@@ -19,16 +19,9 @@ const activeLookback = 10
 // that records production deployments retires the earlier active ones
 // itself with it (setting StateInactive on each).
 func (g *GitHub) Active(ctx context.Context, environment string) ([]int64, error) {
-	var deps []*github.Deployment
-	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
-		var err error
-		deps, _, err = c.Repositories.ListDeployments(ctx, g.owner, g.repo, &github.DeploymentsListOptions{
-			Environment: environment, ListOptions: github.ListOptions{PerPage: activeLookback},
-		})
-		return err
-	}})
+	deps, err := g.newestIn(ctx, environment)
 	if err != nil {
-		return nil, fmt.Errorf("list the deployments in environment %s: %w", environment, err)
+		return nil, err
 	}
 	var ids []int64
 	for _, d := range deps {
@@ -46,4 +39,21 @@ func (g *GitHub) Active(ctx context.Context, environment string) ([]int64, error
 		}
 	}
 	return ids, nil
+}
+
+// newestIn lists the newest deployments of environment, at most
+// activeLookback of them.
+func (g *GitHub) newestIn(ctx context.Context, environment string) ([]*github.Deployment, error) {
+	var deps []*github.Deployment
+	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
+		var err error
+		deps, _, err = c.Repositories.ListDeployments(ctx, g.owner, g.repo, &github.DeploymentsListOptions{
+			Environment: environment, ListOptions: github.ListOptions{PerPage: activeLookback},
+		})
+		return err
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("list the deployments in environment %s: %w", environment, err)
+	}
+	return deps, nil
 }

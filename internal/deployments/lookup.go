@@ -58,16 +58,9 @@ func (g *GitHub) Get(ctx context.Context, id int64) (Deployed, error) {
 // newest one for instance whose latest status is success and whose goal
 // is one of goals. ok is false when there is none.
 func (g *GitHub) LastSuccessful(ctx context.Context, environment, instance string, goals []string) (Deployed, bool, error) {
-	var deps []*github.Deployment
-	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
-		var err error
-		deps, _, err = c.Repositories.ListDeployments(ctx, g.owner, g.repo, &github.DeploymentsListOptions{
-			Environment: environment, ListOptions: github.ListOptions{PerPage: activeLookback},
-		})
-		return err
-	}})
+	deps, err := g.newestIn(ctx, environment)
 	if err != nil {
-		return Deployed{}, false, fmt.Errorf("list the deployments in environment %s: %w", environment, err)
+		return Deployed{}, false, err
 	}
 	for _, d := range deps {
 		dep, ok := deployedOf(d)

@@ -100,23 +100,8 @@ func Fetch(ctx context.Context, r process.Runner, l *Locked) error {
 	return nil
 }
 
-// reason is nix's error message in stderr: the text of the last "error:"
-// line, on one line, without the --show-trace hint.
+// reason is nix's error message in stderr on one line, without its
+// "error: " prefix.
 func reason(stderr string) string {
-	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-	start := 0
-	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "error:") {
-			start = i
-		}
-	}
-	var kept []string
-	for _, l := range lines[start:] {
-		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "(use '--show-trace'") {
-			continue
-		}
-		kept = append(kept, l)
-	}
-	return strings.TrimPrefix(strings.Join(kept, " "), "error: ")
+	return strings.TrimPrefix(strings.Join(strings.Fields(nixcmd.ErrorMessage(stderr)), " "), "error: ")
 }

@@ -32,7 +32,7 @@ func evaluateFlake(ctx context.Context, r process.Runner, exprDir string, ref fl
 	if err != nil {
 		var ce *process.CommandError
 		if errors.As(err, &ce) && ce.ExitCode > 0 {
-			return nil, &EvalError{File: file, Message: NixErrorMessage(ce.StderrTail), Err: err}
+			return nil, &EvalError{File: file, Message: nixcmd.ErrorMessage(ce.StderrTail), Err: err}
 		}
 		return nil, fmt.Errorf("evaluate %s: %w", file, err)
 	}

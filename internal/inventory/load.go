@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/nix-hive/nix-hive/internal/discover"
 	"github.com/nix-hive/nix-hive/internal/flake"
+	"github.com/nix-hive/nix-hive/internal/nixcmd"
 	"github.com/nix-hive/nix-hive/internal/process"
 	"github.com/nix-hive/nix-hive/internal/sshconfig"
 )
@@ -75,7 +75,7 @@ func Load(ctx context.Context, r process.Runner, exprDir, hiveArg string, reader
 	if err != nil {
 		var ce *process.CommandError
 		if errors.As(err, &ce) && ce.ExitCode > 0 {
-			return nil, &EvalError{File: file, Message: NixErrorMessage(ce.StderrTail), Err: err}
+			return nil, &EvalError{File: file, Message: nixcmd.ErrorMessage(ce.StderrTail), Err: err}
 		}
 		return nil, fmt.Errorf("evaluate %s: %w", file, err)
 	}
@@ -150,24 +150,3 @@ func (e *EvalError) Error() string {
 
 // Unwrap returns the failed command's error.
 func (e *EvalError) Unwrap() error { return e.Err }
-
-// NixErrorMessage extracts the error from nix's standard error: from the
-// last "error:" line on, without the --show-trace hint. Nix 2.8 prints just
-// the error; newer versions print a trace of "… while" lines before it.
-func NixErrorMessage(stderr string) string {
-	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-	start := 0
-	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "error:") {
-			start = i
-		}
-	}
-	var kept []string
-	for _, l := range lines[start:] {
-		if strings.HasPrefix(strings.TrimSpace(l), "(use '--show-trace'") {
-			continue
-		}
-		kept = append(kept, strings.TrimRight(l, " "))
-	}
-	return strings.TrimSpace(strings.Join(kept, "\n"))
-}

@@ -3,6 +3,8 @@ package inventory
 import (
 	"strings"
 	"testing"
+
+	"github.com/nix-hive/nix-hive/internal/nixcmd"
 )
 
 func validInventory() *Inventory {
@@ -107,7 +109,7 @@ func TestNixErrorMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := NixErrorMessage(tt.stderr); got != tt.want {
+			if got := nixcmd.ErrorMessage(tt.stderr); got != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})

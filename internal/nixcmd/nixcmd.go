@@ -140,3 +140,24 @@ func ParsePath(out []byte) (string, error) {
 	}
 	return last, nil
 }
+
+// ErrorMessage extracts the error from nix's standard error: from the
+// last "error:" line on, without the --show-trace hint. Nix 2.8 prints just
+// the error; newer versions print a trace of "… while" lines before it.
+func ErrorMessage(stderr string) string {
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	start := 0
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "error:") {
+			start = i
+		}
+	}
+	var kept []string
+	for _, l := range lines[start:] {
+		if strings.HasPrefix(strings.TrimSpace(l), "(use '--show-trace'") {
+			continue
+		}
+		kept = append(kept, strings.TrimRight(l, " "))
+	}
+	return strings.TrimSpace(strings.Join(kept, "\n"))
+}
