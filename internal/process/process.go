@@ -171,6 +171,7 @@ func (e *Exec) Run(ctx context.Context, c Command) ([]byte, error) {
 	cmd.WaitDelay = grace + time.Second
 
 	err := cmd.Run()
+	flush(c.Stdout, c.Stderr)
 	if err == nil {
 		return stdout.Bytes(), nil
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-hive/nix-hive/internal/linewriter"
 )
 
 func TestExecRun(t *testing.T) {
@@ -160,5 +162,22 @@ func TestFilterEnvKeep(t *testing.T) {
 	}
 	if got := FilterEnv(env); !slices.Equal(got, []string{"PATH=/bin"}) {
 		t.Errorf("FilterEnv = %q", got)
+	}
+}
+
+// TestExecFlushesLineWriters: a command's last line without a newline
+// reaches a line-buffered writer when the command ends.
+func TestExecFlushesLineWriters(t *testing.T) {
+	var out strings.Builder
+	shared := linewriter.NewShared(&out)
+	c := Command{Args: []string{"sh", "-c", "printf 'one\\ntwo' >&2; printf 'three'"},
+		Stdout: shared.Prefixed("out| "), Stderr: shared.Prefixed("err| ")}
+	if _, err := (&Exec{}).Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"err| one\n", "err| two\n", "out| three\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
