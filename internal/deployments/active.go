@@ -25,16 +25,11 @@ func (g *GitHub) Active(ctx context.Context, environment string) ([]int64, error
 	}
 	var ids []int64
 	for _, d := range deps {
-		var latest []*github.DeploymentStatus
-		err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
-			var err error
-			latest, _, err = c.Repositories.ListDeploymentStatuses(ctx, g.owner, g.repo, d.GetID(), &github.ListOptions{PerPage: 1})
-			return err
-		}})
+		ok, err := g.succeeded(ctx, environment, d.GetID())
 		if err != nil {
-			return nil, fmt.Errorf("read the status of deployment %d in environment %s: %w", d.GetID(), environment, err)
+			return nil, err
 		}
-		if len(latest) > 0 && latest[0].GetState() == string(StateSuccess) {
+		if ok {
 			ids = append(ids, d.GetID())
 		}
 	}
@@ -56,4 +51,18 @@ func (g *GitHub) newestIn(ctx context.Context, environment string) ([]*github.De
 		return nil, fmt.Errorf("list the deployments in environment %s: %w", environment, err)
 	}
 	return deps, nil
+}
+
+// succeeded reports whether deployment id's latest status is success.
+func (g *GitHub) succeeded(ctx context.Context, environment string, id int64) (bool, error) {
+	var latest []*github.DeploymentStatus
+	err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
+		var err error
+		latest, _, err = c.Repositories.ListDeploymentStatuses(ctx, g.owner, g.repo, id, &github.ListOptions{PerPage: 1})
+		return err
+	}})
+	if err != nil {
+		return false, fmt.Errorf("read the status of deployment %d in environment %s: %w", id, environment, err)
+	}
+	return len(latest) > 0 && latest[0].GetState() == string(StateSuccess), nil
 }

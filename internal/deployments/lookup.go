@@ -67,16 +67,11 @@ func (g *GitHub) LastSuccessful(ctx context.Context, environment, instance strin
 		if !ok || dep.Paths[instance] == "" || !contains(goals, dep.Goal) {
 			continue
 		}
-		var latest []*github.DeploymentStatus
-		err := g.do(ctx, call{noPermission: ErrNoPermission, fn: func(ctx context.Context, c *github.Client) error {
-			var err error
-			latest, _, err = c.Repositories.ListDeploymentStatuses(ctx, g.owner, g.repo, d.GetID(), &github.ListOptions{PerPage: 1})
-			return err
-		}})
+		succeeded, err := g.succeeded(ctx, environment, d.GetID())
 		if err != nil {
-			return Deployed{}, false, fmt.Errorf("read the status of deployment %d in environment %s: %w", d.GetID(), environment, err)
+			return Deployed{}, false, err
 		}
-		if len(latest) > 0 && latest[0].GetState() == string(StateSuccess) {
+		if succeeded {
 			return dep, true, nil
 		}
 	}

@@ -102,13 +102,6 @@ func New(t testing.TB, instances []Instance, opts Options) *Server {
 	return s
 }
 
-// SetInstances replaces the instances the fake lists.
-func (s *Server) SetInstances(instances []Instance) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.instances = instances
-}
-
 // Requests returns the requests received so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
