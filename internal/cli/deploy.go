@@ -65,13 +65,7 @@ func parseDeploy(name string, args []string, std IO, fixedGoal goal.Goal) (*depl
 	if r.Goal, err = goal.Parse(f.goal); err != nil {
 		return nil, fmt.Errorf("%w: --goal: %w", ErrUsage, err)
 	}
-	if r.Parallel, err = deploy.ParseParallel(f.parallel); err != nil {
-		return nil, fmt.Errorf("%w: --parallel: %w", ErrUsage, err)
-	}
-	if r.Selector, err = selector.Parse(f.on); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
-	}
-	if err := checkKeys(r); err != nil {
+	if err := parseReach(r, f.parallel, f.on); err != nil {
 		return nil, err
 	}
 	if r.ConfirmTimeout < 0 || r.LockTimeout < 0 || r.ActivationTimeout <= 0 {
@@ -121,6 +115,19 @@ func checkFile(flagName, path string) error {
 		return fmt.Errorf("%w: %s %s is a directory, not a file", ErrUsage, flagName, path)
 	}
 	return nil
+}
+
+// parseReach parses what every command that reaches hosts shares: the
+// parallelism and the selection, and checks the key files.
+func parseReach(r *deploy.Request, parallel, on string) error {
+	var err error
+	if r.Parallel, err = deploy.ParseParallel(parallel); err != nil {
+		return fmt.Errorf("%w: --parallel: %w", ErrUsage, err)
+	}
+	if r.Selector, err = selector.Parse(on); err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	return checkKeys(r)
 }
 
 // checkKeys checks the key files given before any host is touched: they

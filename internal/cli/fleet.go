@@ -9,7 +9,6 @@ import (
 
 	"github.com/nix-hive/nix-hive/internal/deploy"
 	"github.com/nix-hive/nix-hive/internal/plan"
-	"github.com/nix-hive/nix-hive/internal/selector"
 	"github.com/nix-hive/nix-hive/internal/status"
 )
 
@@ -51,14 +50,7 @@ func parseHosts(name, doc string, args []string, std IO, extra func(*flag.FlagSe
 		return nil, err
 	}
 	r := &f.request
-	var err error
-	if r.Parallel, err = deploy.ParseParallel(f.parallel); err != nil {
-		return nil, fmt.Errorf("%w: --parallel: %w", ErrUsage, err)
-	}
-	if r.Selector, err = selector.Parse(f.on); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
-	}
-	if err := checkKeys(r); err != nil {
+	if err := parseReach(r, f.parallel, f.on); err != nil {
 		return nil, err
 	}
 	if err := f.perf.apply(r, std.Env); err != nil {
