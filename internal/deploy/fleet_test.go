@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -142,4 +144,22 @@ func (f *fleet) inventorySSHConfig() string {
 		f.t.Fatal(err)
 	}
 	return inv.SSHConfig
+}
+
+var motdVersion = regexp.MustCompile(`motd = ("v[0-9]+ " \+ )?`)
+
+// setVersion gives every system a new closure (the edge system a new 1 MiB
+// payload too), so that each deployment copies and activates for real.
+func (f *fleet) setVersion(version int) {
+	for _, system := range []string{"web", "db", "edge"} {
+		path := filepath.Join(f.dir, "systems", system+".nix")
+		src, err := os.ReadFile(path)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out := motdVersion.ReplaceAllString(string(src), fmt.Sprintf(`motd = "v%d " + `, version))
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 }
